@@ -1,0 +1,105 @@
+"""The store's one narrow interface, and the records that cross it.
+
+Everything rasad keeps lives behind `Store`: articles with their outcome, the feed
+entries still to fetch (the frontier), feed state, runs, and the seed corpus. Both
+implementations (SQLite now, PostgreSQL for scale-out) pass the same tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from monitor.models import FeedEntry
+from monitor.seeds import Seed
+
+STATUSES = ("new", "duplicate", "off_topic")
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """One fetched article with its outcome, as written to and read from the store."""
+
+    url: str
+    canonical_url: str
+    source: str
+    title: str
+    text: str
+    status: str  # one of STATUSES
+    fetched: datetime
+    published: datetime | None = None
+    fetched_url: str | None = None  # after redirects, when different from url
+    language: str | None = None
+    relevance: float = 0.0
+    verdict: dict[str, Any] | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    text_hash: str = ""
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """A feed entry whose article page has not been stored yet."""
+
+    source: str
+    entry: FeedEntry
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    """What one poll of one feed found."""
+
+    source: str
+    feed_url: str
+    polled: datetime
+    ok: bool
+    http_status: int | None = None
+    error: str | None = None
+    entries: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    source: str
+    feed_url: str
+    last_poll: datetime | None
+    last_success: datetime | None
+    last_status: int | None
+    last_error: str | None
+    error_streak: int
+    items_seen: int
+    last_new_item: datetime | None
+
+
+class Store(Protocol):
+    def close(self) -> None: ...
+
+    # seed corpus
+    def load_seeds(self, seeds: Iterable[Seed]) -> int: ...
+    def seeds(self) -> list[Seed]: ...
+
+    # frontier: feed entries still to fetch
+    def seen(self, url: str) -> bool: ...
+    def record_poll(
+        self, poll: FeedPoll, entries: Sequence[FeedEntry] = (), max_attempts: int = 5
+    ) -> list[FeedEntry]: ...
+    def pending(self, source: str, max_attempts: int) -> list[PendingEntry]: ...
+    def record_failure(self, source: str, url: str, reason: str, when: datetime) -> int: ...
+
+    # articles
+    def add(self, article: StoredArticle) -> str: ...
+    def get(self, canonical_url: str) -> StoredArticle | None: ...
+    def articles(
+        self, *, since: datetime | None = None, statuses: Sequence[str] = ("new",)
+    ) -> Iterator[StoredArticle]: ...
+    def counts(self) -> dict[str, int]: ...
+
+    # runs and health
+    def start_run(self, started: datetime, sources: Sequence[str]) -> int: ...
+    def finish_run(self, run_id: int, finished: datetime, ok: bool, report: dict[str, Any]) -> None: ...
+    def feed_health(self) -> list[FeedHealth]: ...
