@@ -43,18 +43,24 @@ class Setting:
 # section -> key -> Setting. `sources` is a list of tables, declared under "sources".
 SETTINGS: dict[str, dict[str, Setting]] = {
     "store": {
-        "url": Setting((str,), DEFAULT_STORE_URL, "where articles live: sqlite:///relative/path.db, "
-                       "sqlite:////absolute/path.db"),
+        "url": Setting(
+            (str,),
+            DEFAULT_STORE_URL,
+            "where articles live: sqlite:///relative/path.db, sqlite:////absolute/path.db",
+        ),
     },
     "crawl": {
         "download_delay": Setting((int, float), 1.0, "seconds between requests to one host"),
         "obey_robots": Setting((bool,), True, "honour robots.txt for feeds and article pages"),
-        "user_agent": Setting((str,), DEFAULT_USER_AGENT, "User-Agent sent unless a source sets its own"),
+        "user_agent": Setting(
+            (str,), DEFAULT_USER_AGENT, "User-Agent sent unless a source sets its own"
+        ),
         "download_timeout": Setting((int, float), 30.0, "seconds before one request is given up"),
         "max_page_bytes": Setting((int,), 10_000_000, "responses larger than this are refused"),
         "concurrency_per_host": Setting((int,), 2, "simultaneous requests to one host"),
-        "max_attempts": Setting((int,), 5, "failed article fetches are retried on later runs "
-                                "this many times in all"),
+        "max_attempts": Setting(
+            (int,), 5, "failed article fetches are retried on later runs this many times in all"
+        ),
     },
     "sources": {
         "name": Setting((str,), None, "unique id, [a-z0-9_-]+"),
@@ -70,7 +76,9 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "sender": Setting((str,), "rasad@localhost", "the From address"),
         "smtp_host": Setting((str,), "localhost", "SMTP server"),
         "smtp_port": Setting((int,), 25, "SMTP port"),
-        "smtp_user": Setting((str,), None, f"SMTP login; the password only from ${SMTP_PASSWORD_ENV}"),
+        "smtp_user": Setting(
+            (str,), None, f"SMTP login; the password only from ${SMTP_PASSWORD_ENV}"
+        ),
         "security": Setting((str,), "none", "starttls | ssl | none"),
     },
 }
@@ -123,7 +131,9 @@ class Config:
             if source.name == name:
                 return source
         known = ", ".join(s.name for s in self.sources)
-        raise ConfigError(f"no source named {name!r} (known: {known})", path=self.path, key="sources")
+        raise ConfigError(
+            f"no source named {name!r} (known: {known})", path=self.path, key="sources"
+        )
 
 
 def find_config_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -150,7 +160,7 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
     where = str(path) if path else None
     if "sources" not in data:
         data["sources"] = _read_toml(DEFAULT_SOURCES_FILE).get("sources", [])
-        sources_where = str(DEFAULT_SOURCES_FILE)
+        sources_where: str | None = str(DEFAULT_SOURCES_FILE)
     else:
         sources_where = where
     return parse_config(data, where=where, sources_where=sources_where)
@@ -162,14 +172,18 @@ def parse_config(
     """Validate an already-parsed TOML document."""
     unknown = sorted(set(data) - set(SETTINGS))
     if unknown:
-        raise ConfigError(f"unknown section (known: {', '.join(SETTINGS)})", path=where, key=unknown[0])
+        raise ConfigError(
+            f"unknown section (known: {', '.join(SETTINGS)})", path=where, key=unknown[0]
+        )
     store = _table(data, "store", where)
     crawl = _table(data, "crawl", where)
     digest = _table(data, "digest", where)
     store_url = store.get("url", DEFAULT_STORE_URL)
     _check_store_url(store_url, where)
-    crawl_settings = CrawlSettings(**{k: float(v) if k in ("download_delay", "download_timeout")
-                                      else v for k, v in crawl.items()})
+    crawl_values: dict[str, Any] = {
+        k: float(v) if k in ("download_delay", "download_timeout") else v for k, v in crawl.items()
+    }
+    crawl_settings = CrawlSettings(**crawl_values)
     for key in ("download_delay", "download_timeout"):
         if getattr(crawl_settings, key) < 0:
             raise ConfigError("must not be negative", path=where, key=f"crawl.{key}")
@@ -178,8 +192,13 @@ def parse_config(
             raise ConfigError("must be at least 1", path=where, key=f"crawl.{key}")
     digest_settings = _digest(digest, where)
     sources = _sources(data.get("sources", []), sources_where or where)
-    return Config(store_url=store_url, crawl=crawl_settings, sources=sources,
-                  digest=digest_settings, path=where)
+    return Config(
+        store_url=store_url,
+        crawl=crawl_settings,
+        sources=sources,
+        digest=digest_settings,
+        path=where,
+    )
 
 
 def parse_interval(value: str) -> int:
@@ -217,24 +236,32 @@ def _check_keys(table: Mapping[str, Any], section: str, prefix: str, where: str 
     declared = SETTINGS[section]
     for key, value in table.items():
         if key not in declared:
-            raise ConfigError(f"unknown key (known: {', '.join(declared)})", path=where,
-                              key=f"{prefix}.{key}")
+            raise ConfigError(
+                f"unknown key (known: {', '.join(declared)})", path=where, key=f"{prefix}.{key}"
+            )
         types = declared[key].types
         # bool is an int in Python; a number key must not accept true/false.
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             wanted = " or ".join(t.__name__ for t in types).replace("str", "string")
-            raise ConfigError(f"must be a {wanted}, got {type(value).__name__}", path=where,
-                              key=f"{prefix}.{key}")
+            raise ConfigError(
+                f"must be a {wanted}, got {type(value).__name__}", path=where, key=f"{prefix}.{key}"
+            )
 
 
 def _check_store_url(url: str, where: str | None) -> None:
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         return
     if url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError("the PostgreSQL store is not available in this version; "
-                          "use sqlite:///path/to/rasad.db", path=where, key="store.url")
-    raise ConfigError(f"unsupported store URL {url!r}; expected sqlite:///path/to/rasad.db",
-                      path=where, key="store.url")
+        raise ConfigError(
+            "the PostgreSQL store is not available in this version; use sqlite:///path/to/rasad.db",
+            path=where,
+            key="store.url",
+        )
+    raise ConfigError(
+        f"unsupported store URL {url!r}; expected sqlite:///path/to/rasad.db",
+        path=where,
+        key="store.url",
+    )
 
 
 def _digest(table: dict[str, Any], where: str | None) -> DigestSettings:
@@ -267,16 +294,24 @@ def _sources(raw: Any, where: str | None) -> tuple[Source, ...]:
         feeds = table.get("feeds", [])
         for feed in feeds:
             if not isinstance(feed, str) or not re.match(r"^https?://[^/\s]+", feed):
-                raise ConfigError(f"{feed!r} is not an http(s) URL", path=where,
-                                  key=f"{prefix}.feeds")
+                raise ConfigError(
+                    f"{feed!r} is not an http(s) URL", path=where, key=f"{prefix}.feeds"
+                )
         if not feeds and not table.get("homepage"):
             raise ConfigError("needs feeds or a homepage", path=where, key=f"{prefix}.feeds")
         try:
             interval = parse_interval(table.get("interval", "15m"))
         except ValueError as exc:
             raise ConfigError(str(exc), path=where, key=f"{prefix}.interval") from None
-        sources.append(Source(name=name, title=table.get("title", ""), feeds=tuple(feeds),
-                              homepage=table.get("homepage"), interval=interval,
-                              user_agent=table.get("user_agent"),
-                              enabled=table.get("enabled", True)))
+        sources.append(
+            Source(
+                name=name,
+                title=table.get("title", ""),
+                feeds=tuple(feeds),
+                homepage=table.get("homepage"),
+                interval=interval,
+                user_agent=table.get("user_agent"),
+                enabled=table.get("enabled", True),
+            )
+        )
     return tuple(sources)

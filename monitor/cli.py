@@ -1,0 +1,285 @@
+"""The `rasad` command line: crawl, export, sources.
+
+Exit codes (the interface contract): 0 ok; 1 finished but something failed (a source,
+for crawl); 2 usage or configuration error; 3 another run holds the crawl lock.
+Errors are one line on stderr that says what to do next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import fcntl
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any
+
+from monitor.config import Config, load_config, sqlite_path
+from monitor.errors import ConfigError, LockHeld, RasadError
+from store import open_store
+from store.base import STATUSES, StoredArticle
+
+EXPORT_FIELDS = (
+    "url",
+    "canonical_url",
+    "source",
+    "title",
+    "published",
+    "fetched",
+    "text",
+    "status",
+    "relevance",
+    "duplicate_of",
+    "similarity",
+    "language",
+    "fetched_url",
+)
+_RELATIVE = re.compile(r"^(\d+)([hdw])$")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+        return int(args.handler(args, config))
+    except ConfigError as exc:
+        print(f"rasad: config error: {exc}", file=sys.stderr)
+        return 2
+    except LockHeld as exc:
+        print(f"rasad: {exc}", file=sys.stderr)
+        return 3
+    except RasadError as exc:
+        print(f"rasad: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `rasad export | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="TOML config (default: $RASAD_CONFIG, else ./rasad.toml, else built-in defaults)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="rasad",
+        parents=[common],
+        description="Watch Arabic news media for coverage of the Russia–North Korea relationship.",
+    )
+    parser.set_defaults(config=None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    crawl = commands.add_parser("crawl", parents=[common], help="one polling pass over all sources")
+    crawl.add_argument(
+        "--source", action="append", metavar="NAME", help="poll only this source (repeatable)"
+    )
+    crawl.add_argument("--quiet", action="store_true", help="print nothing unless a source failed")
+    crawl.add_argument("--verbose", action="store_true", help="show Scrapy's log")
+    crawl.set_defaults(handler=cmd_crawl)
+
+    export = commands.add_parser("export", parents=[common], help="write stored articles")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument(
+        "--since",
+        metavar="WHEN",
+        type=_when,
+        help="only articles fetched since WHEN (2026-11-01, "
+        "2026-11-01T08:00, or 24h / 7d / 2w ago)",
+    )
+    export.add_argument(
+        "--all",
+        action="store_true",
+        help="every fetched article with its status, not only new ones",
+    )
+    export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    export.set_defaults(handler=cmd_export)
+
+    sources = commands.add_parser("sources", parents=[common], help="feed health per source")
+    sources.add_argument("--format", choices=("text", "json"), default="text")
+    sources.set_defaults(handler=cmd_sources)
+    return parser
+
+
+def _when(value: str) -> datetime:
+    match = _RELATIVE.match(value.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        hours = {"h": 1, "d": 24, "w": 168}[unit] * amount
+        return datetime.now(UTC) - timedelta(hours=hours)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date (2026-11-01, 2026-11-01T08:00) or an age (24h, 7d, 2w)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# crawl -----------------------------------------------------------------------------
+
+
+@contextmanager
+def crawl_lock(config: Config) -> Iterator[None]:
+    """Hold an exclusive lock for the store's crawls; raise LockHeld if another run has it."""
+    lock_path = sqlite_path(config.store_url).with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise LockHeld(
+                f"another crawl is running (pid {holder}, lock {lock_path}); this run did nothing"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
+    from monitor.crawl import run_crawl
+
+    sources = [config.source(name) for name in args.source] if args.source else config.sources
+    if args.source:
+        sources = [s if s.enabled else _enabled(s) for s in sources]
+    with crawl_lock(config):
+        store = open_store(config.store_url)
+        try:
+            progress = None if args.quiet or not sys.stderr.isatty() else sys.stderr
+            report = run_crawl(config, store, sources, progress=progress, verbose=args.verbose)
+        finally:
+            store.close()
+    if not args.quiet or not report.ok:
+        print(report.render())
+    return 0 if report.ok else 1
+
+
+def _enabled(source: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(source, enabled=True)  # naming a disabled source explicitly polls it
+
+
+# export ----------------------------------------------------------------------------
+
+
+def export_record(article: StoredArticle) -> dict[str, Any]:
+    return {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "source": article.source,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "fetched": article.fetched.isoformat(),
+        "text": article.text,
+        "status": article.status,
+        "relevance": article.relevance,
+        "duplicate_of": article.duplicate_of,
+        "similarity": article.similarity,
+        "language": article.language,
+        "fetched_url": article.fetched_url,
+    }
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    store = open_store(config.store_url)
+    try:
+        statuses = STATUSES if args.all else ("new",)
+        records = (export_record(a) for a in store.articles(since=args.since, statuses=statuses))
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as handle:
+                count = _write(records, args.format, handle)
+            print(f"wrote {count} articles to {args.output}", file=sys.stderr)
+        else:
+            _write(records, args.format, sys.stdout)
+    finally:
+        store.close()
+    return 0
+
+
+def _write(records: Iterator[dict[str, Any]], fmt: str, out: IO[str]) -> int:
+    count = 0
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS) if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    for record in records:
+        if writer:
+            writer.writerow(record)
+        else:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+# sources ---------------------------------------------------------------------------
+
+
+def cmd_sources(args: argparse.Namespace, config: Config) -> int:
+    store = open_store(config.store_url)
+    try:
+        health = {(h.source, h.feed_url): h for h in store.feed_health()}
+    finally:
+        store.close()
+    rows: list[dict[str, Any]] = []
+    for source in config.sources:
+        for feed_url in source.feeds or (source.homepage or "",):
+            h = health.get((source.name, feed_url))
+            rows.append(
+                {
+                    "source": source.name,
+                    "title": source.title,
+                    "enabled": source.enabled,
+                    "feed": feed_url,
+                    "last_poll": _iso(h.last_poll if h else None),
+                    "last_success": _iso(h.last_success if h else None),
+                    "last_status": h.last_status if h else None,
+                    "error_streak": h.error_streak if h else 0,
+                    "items_seen": h.items_seen if h else 0,
+                    "last_new_item": _iso(h.last_new_item if h else None),
+                    "last_error": h.last_error if h else None,
+                }
+            )
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print(
+        f"{'source':<20} {'last poll':<20} {'last success':<20} {'st':>3} {'errs':>4} "
+        f"{'items':>6}  feed"
+    )
+    for row in rows:
+        name = row["source"] + ("" if row["enabled"] else " (off)")
+        print(
+            f"{name[:20]:<20} {_short(row['last_poll']):<20} {_short(row['last_success']):<20} "
+            f"{row['last_status'] or '-':>3} {row['error_streak']:>4} {row['items_seen']:>6}  "
+            f"{row['feed']}"
+        )
+        if row["last_error"]:
+            print(f"{'':<20} last error: {row['last_error']}")
+    return 0
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _short(value: str | None) -> str:
+    return value[:16].replace("T", " ") if value else "never"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""One polling pass: the glue between Scrapy's callbacks, the store and the run report.
+
+The spider only fetches and routes; every decision it needs (what a feed lists, which
+entries are already stored, how a failure is recorded) is a method of `CrawlRun`, and
+the item pipelines reach the same object. `run_crawl()` builds it, runs Scrapy once in
+this process, and returns the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+
+from monitor.config import Config, Source
+from monitor.errors import FeedError
+from monitor.feeds import parse_feed
+from monitor.models import FeedEntry
+from monitor.report import RunReport
+from monitor.seeds import load_seeds
+from store.base import FeedPoll, Store, StoredArticle
+
+log = logging.getLogger("rasad")
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CrawlRun:
+    """State of one crawl: the sources, the store, the report, and progress output."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        sources: Sequence[Source],
+        *,
+        clock: Clock = utcnow,
+        progress: TextIO | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.sources = list(sources)
+        self.clock = clock
+        self.progress = progress
+        self.report = RunReport()
+        for source in self.sources:
+            self.report.source(source.name)
+        self._fetched = 0
+
+    def say(self, message: str) -> None:
+        if self.progress:
+            print(message, file=self.progress, flush=True)
+
+    # feeds -----------------------------------------------------------------------
+
+    def feed_polled(
+        self, source: str, feed_url: str, body: bytes, status: int, headers: Mapping[str, str]
+    ) -> list[FeedEntry]:
+        """Parse a fetched feed, record it with its entries; return the entries to fetch."""
+        report = self.report.source(source)
+        report.feeds_polled += 1
+        try:
+            feed = parse_feed(body, feed_url, headers)
+        except FeedError as exc:
+            self.feed_failed(source, feed_url, str(exc), status, counted=True)
+            return []
+        report.feed_warnings.extend(f"{feed_url}: {w}" for w in feed.warnings)
+        poll = FeedPoll(
+            source=source,
+            feed_url=feed_url,
+            polled=self.clock(),
+            ok=True,
+            http_status=status,
+            entries=len(feed.entries),
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+        )
+        to_fetch = self.store.record_poll(poll, feed.entries, self.config.crawl.max_attempts)
+        report.entries += len(feed.entries)
+        report.already_stored += len(feed.entries) - len(to_fetch)
+        self.say(f"[{source}] {feed_url}: {len(feed.entries)} entries, {len(to_fetch)} to fetch")
+        return to_fetch
+
+    def feed_failed(
+        self,
+        source: str,
+        feed_url: str,
+        reason: str,
+        status: int | None = None,
+        *,
+        counted: bool = False,
+    ) -> None:
+        report = self.report.source(source)
+        if not counted:
+            report.feeds_polled += 1
+        report.feed_errors.append(f"{feed_url}: {reason}")
+        self.store.record_poll(
+            FeedPoll(
+                source=source,
+                feed_url=feed_url,
+                polled=self.clock(),
+                ok=False,
+                http_status=status,
+                error=reason,
+            )
+        )
+        self.say(f"[{source}] {feed_url}: FAILED: {reason}")
+
+    def source_unusable(self, source: Source, reason: str) -> None:
+        self.report.source(source.name).feed_errors.append(reason)
+
+    def pending_entries(self, source: Source) -> list[FeedEntry]:
+        """Entries an earlier run listed but did not store (killed, or failed)."""
+        pending = self.store.pending(source.name, self.config.crawl.max_attempts)
+        self.report.source(source.name).retried += len(pending)
+        return [p.entry for p in pending]
+
+    # articles --------------------------------------------------------------------
+
+    def page_fetched(self, source: str) -> None:
+        self.report.source(source).fetched += 1
+        self._fetched += 1
+        if self._fetched % 50 == 0:
+            self.say(f"... {self._fetched} article pages fetched")
+
+    def article_failed(self, source: str, url: str, reason: str) -> None:
+        attempts = self.store.record_failure(source, url, reason, self.clock())
+        report = self.report.source(source)
+        report.failed[reason] += 1
+        if attempts >= self.config.crawl.max_attempts:
+            report.gave_up += 1
+        log.info("article failed (%s): %s", reason, url)
+
+    def article_done(self, article: StoredArticle) -> str:
+        outcome = self.store.add(article)
+        key = "updated" if outcome == "updated" else article.status
+        self.report.source(article.source).stored[key] += 1
+        return outcome
+
+
+def describe_failure(failure: object) -> tuple[str, str]:
+    """A short stable reason (for counting) and a readable detail for a Twisted failure."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+
+    value = getattr(failure, "value", failure)
+    if isinstance(value, HttpError):
+        status = value.response.status
+        return f"http_{status}", f"HTTP {status}"
+    if isinstance(value, DNSLookupError):
+        return "dns", "host name not found"
+    if isinstance(value, TimeoutError | TCPTimedOutError):
+        return "timeout", "timed out"
+    text = str(value)
+    if isinstance(value, IgnoreRequest):
+        if "robots.txt" in text:
+            return "robots", "disallowed by robots.txt"
+        if "max redirections" in text.lower() or "redirect" in text.lower():
+            return "redirects", "too many redirects"
+        return "ignored", text or "request ignored"
+    if "larger than download max size" in text or "maxsize" in text.lower():
+        return "too_large", "response larger than crawl.max_page_bytes"
+    name = type(value).__name__
+    if "Refused" in name:
+        return "refused", "connection refused"
+    return "network", f"{name}: {text}"[:200]
+
+
+def run_crawl(
+    config: Config,
+    store: Store,
+    sources: Sequence[Source],
+    *,
+    progress: TextIO | None = sys.stderr,
+    verbose: bool = False,
+) -> RunReport:
+    """Poll `sources` once with Scrapy in this process and return the report.
+
+    Twisted's reactor cannot be restarted, so call this at most once per process
+    (`rasad schedule` runs each crawl as a subprocess for that reason).
+    """
+    from scrapy.crawler import CrawlerProcess
+
+    from monitor.settings import scrapy_settings
+    from spiders.feeds import FeedSpider
+
+    started = time.monotonic()
+    store.load_seeds(load_seeds())
+    run = CrawlRun(config, store, [s for s in sources if s.enabled], progress=progress)
+    run_id = store.start_run(run.clock(), [s.name for s in run.sources])
+    process = CrawlerProcess(scrapy_settings(config, verbose=verbose))
+    process.crawl(FeedSpider, run=run)
+    process.start()
+    run.report.seconds = time.monotonic() - started
+    store.finish_run(run_id, run.clock(), run.report.ok, run.report.as_dict())
+    return run.report
