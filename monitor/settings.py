@@ -21,6 +21,10 @@ ITEM_PIPELINES = {
 }
 
 ROBOTSTXT_OBEY = True
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "monitor.middlewares.SharedRobotsTxtMiddleware": 100,
+}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # One retry for connection errors and 5xx inside a run; later runs retry the rest.
@@ -51,7 +55,7 @@ def scrapy_settings(config: Config, *, verbose: bool = False) -> Settings:
             "DOWNLOAD_TIMEOUT": crawl.download_timeout,
             "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
             "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_host,
-            "LOG_LEVEL": "INFO" if verbose else "WARNING",
+            "LOG_LEVEL": "DEBUG" if verbose else "WARNING",
         },
         priority="cmdline",
     )
