@@ -15,6 +15,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,11 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "interval": Setting((str,), "15m", "how often to poll, e.g. 90s, 15m, 2h, 1d"),
         "user_agent": Setting((str,), None, "a User-Agent for this outlet only"),
         "enabled": Setting((bool,), True, "false keeps the source listed but never polled"),
+        "timezone": Setting(
+            (str,),
+            "UTC",
+            "the outlet's local time, for dates printed without an offset: +03:00 or Asia/Riyadh",
+        ),
     },
     "digest": {
         "recipients": Setting((list,), [], "who receives the digest email"),
@@ -95,6 +101,7 @@ class Source:
     interval: int = 900  # seconds
     user_agent: str | None = None
     enabled: bool = True
+    timezone: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,31 @@ def parse_interval(value: str) -> int:
     return int(match.group(1)) * _INTERVAL_UNITS[match.group(2)]
 
 
+_OFFSET_RE = re.compile(r"^([+-])(\d{1,2}):?(\d{2})$")
+
+
+def _timezone(value: str, where: str | None, key: str) -> tzinfo:
+    """ "UTC", "+03:00", "+0300" or an IANA name such as "Asia/Riyadh"."""
+    if value.upper() in ("UTC", "Z", "GMT"):
+        return UTC
+    match = _OFFSET_RE.match(value.strip())
+    if match:
+        sign = -1 if match.group(1) == "-" else 1
+        offset = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
+        if offset <= timedelta(hours=14):
+            return timezone(sign * offset)
+    else:
+        try:
+            from zoneinfo import ZoneInfo
+
+            return ZoneInfo(value)
+        except (ValueError, KeyError, OSError):
+            pass
+    raise ConfigError(
+        f"{value!r} is not a time zone (UTC, +03:00, Asia/Riyadh)", path=where, key=key
+    )
+
+
 def sqlite_path(store_url: str) -> Path:
     """The file behind a sqlite:/// URL (relative paths are relative to the working directory)."""
     return Path(store_url.removeprefix("sqlite:///"))
@@ -312,6 +344,7 @@ def _sources(raw: Any, where: str | None) -> tuple[Source, ...]:
                 interval=interval,
                 user_agent=table.get("user_agent"),
                 enabled=table.get("enabled", True),
+                timezone=_timezone(table.get("timezone", "UTC"), where, f"{prefix}.timezone"),
             )
         )
     return tuple(sources)

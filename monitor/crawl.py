@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TextIO
 
 from monitor.config import Config, Source
@@ -53,6 +53,7 @@ class CrawlRun:
         for source in self.sources:
             self.report.source(source.name)
         self._fetched = 0
+        self._by_name = {s.name: s for s in self.sources}
 
     def say(self, message: str) -> None:
         if self.progress:
@@ -67,7 +68,7 @@ class CrawlRun:
         report = self.report.source(source)
         report.feeds_polled += 1
         try:
-            feed = parse_feed(body, feed_url, headers)
+            feed = parse_feed(body, feed_url, headers, default_tz=self.timezone(source))
         except FeedError as exc:
             self.feed_failed(source, feed_url, str(exc), status, counted=True)
             return []
@@ -122,6 +123,10 @@ class CrawlRun:
         self.report.source(source.name).retried += len(pending)
         return [p.entry for p in pending]
 
+    def timezone(self, source: str) -> tzinfo:
+        """The outlet's local time, for dates it prints without an offset."""
+        return self._by_name[source].timezone if source in self._by_name else UTC
+
     # articles --------------------------------------------------------------------
 
     def page_fetched(self, source: str) -> None:
@@ -147,31 +152,37 @@ class CrawlRun:
 
 def describe_failure(failure: object) -> tuple[str, str]:
     """A short stable reason (for counting) and a readable detail for a Twisted failure."""
-    from scrapy.exceptions import IgnoreRequest
+    from scrapy import exceptions as scrapy_errors
     from scrapy.spidermiddlewares.httperror import HttpError
-    from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+    from twisted.internet import error as twisted_errors
 
     value = getattr(failure, "value", failure)
+    text = str(value)
     if isinstance(value, HttpError):
         status = value.response.status
         return f"http_{status}", f"HTTP {status}"
-    if isinstance(value, DNSLookupError):
+    if isinstance(value, scrapy_errors.CannotResolveHostError | twisted_errors.DNSLookupError):
         return "dns", "host name not found"
-    if isinstance(value, TimeoutError | TCPTimedOutError):
+    if isinstance(
+        value,
+        scrapy_errors.DownloadTimeoutError
+        | twisted_errors.TimeoutError
+        | twisted_errors.TCPTimedOutError,
+    ):
         return "timeout", "timed out"
-    text = str(value)
-    if isinstance(value, IgnoreRequest):
+    if isinstance(
+        value, scrapy_errors.DownloadConnectionRefusedError | twisted_errors.ConnectionRefusedError
+    ):
+        return "refused", "connection refused"
+    if "larger than download max size" in text:
+        return "too_large", "response larger than crawl.max_page_bytes"
+    if isinstance(value, scrapy_errors.IgnoreRequest):
         if "robots.txt" in text:
             return "robots", "disallowed by robots.txt"
-        if "max redirections" in text.lower() or "redirect" in text.lower():
-            return "redirects", "too many redirects"
+        if "redirect" in text.lower():
+            return "redirects", "too many redirects (a redirect loop?)"
         return "ignored", text or "request ignored"
-    if "larger than download max size" in text or "maxsize" in text.lower():
-        return "too_large", "response larger than crawl.max_page_bytes"
-    name = type(value).__name__
-    if "Refused" in name:
-        return "refused", "connection refused"
-    return "network", f"{name}: {text}"[:200]
+    return "network", f"{type(value).__name__}: {text}"[:200]
 
 
 def run_crawl(

@@ -85,7 +85,9 @@ _SPACES = re.compile(r"\s+")  # Unicode-aware: NBSP and thin spaces too
 def parse_date(value: str, *, default_tz: tzinfo = UTC) -> datetime | None:
     """Parse a published/updated date string to an aware UTC datetime, or None.
 
-    ``default_tz`` is the outlet's zone, applied when the string carries no offset.
+    ``default_tz`` is the outlet's zone, applied when the string carries a time but no
+    offset. A bare day ("2024-06-17", a URL's /2024/06/17/) has no time to shift: it stays
+    midnight UTC of that day, so converting never moves it to the day before.
     """
     if not isinstance(value, str):
         return None
@@ -100,11 +102,15 @@ def parse_date(value: str, *, default_tz: tzinfo = UTC) -> datetime | None:
     if parsed is None or not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
         return None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = parsed.replace(tzinfo=default_tz)
+        has_time = _TIME_OF_DAY.search(text) is not None
+        parsed = parsed.replace(tzinfo=default_tz if has_time else UTC)
     try:
         return parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
+
+
+_TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}")
 
 
 def plausible_published(dt: datetime | None, now: datetime | None = None) -> bool:

@@ -17,7 +17,7 @@ import copy
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -308,9 +308,13 @@ def _is_outlet_name(segment: str, site_names: Iterable[str], *, last: bool) -> b
     return last and short and not _ARABIC_LETTER.search(segment)
 
 
+# A "site name" longer than this is a headline that a page put in og:site_name (it happens).
+_MAX_SITE_NAME_WORDS = 6
+
+
 def clean_title(title: str, site_names: Iterable[str] = ()) -> str:
     """`title` without the outlet's name before or after it."""
-    names = [n for n in site_names if n]
+    names = [n for n in site_names if n and len(n.split()) <= _MAX_SITE_NAME_WORDS]
     parts = _TITLE_SEPARATOR.split(clean_line(title))  # [text, separator, text, ...]
     while len(parts) > 1 and _is_outlet_name(parts[-1], names, last=True):
         del parts[-2:]
@@ -348,7 +352,14 @@ def page_title(tree: lxml.html.HtmlElement, site_names: list[str]) -> str:
 
 
 def reconcile_title(feed_title: str, page: str, site_names: Iterable[str] = ()) -> str:
-    """The publisher's feed headline, unless empty or cut short ("…", "..."): then the page's."""
+    """The publisher's feed headline, unless empty or cut short ("…", "..."): then the page's.
+
+    A feed title that is the page's headline plus decoration ("… - صور & فيديو") gives way
+    to the headline itself.
+    """
+    page_key, feed_key = _key(page), _key(feed_title)
+    if page_key and page_key != feed_key and page_key in feed_key:
+        return page
     feed_title = clean_title(feed_title, site_names)
     truncated = feed_title.endswith(("…", "..."))
     if feed_title and not (truncated and page):
@@ -403,7 +414,9 @@ def _url_date(url: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else None
 
 
-def page_date(tree: lxml.html.HtmlElement, urls: Iterable[str], now: datetime) -> datetime | None:
+def page_date(
+    tree: lxml.html.HtmlElement, urls: Iterable[str], now: datetime, default_tz: tzinfo = UTC
+) -> datetime | None:
     """The page's publication time from structured metadata, else from its URL.
 
     A value with a UTC offset beats a bare local time of the same page (alyaum gives both), so
@@ -413,7 +426,7 @@ def page_date(tree: lxml.html.HtmlElement, urls: Iterable[str], now: datetime) -
     fallback: datetime | None = None
     for candidate in _published_candidates(tree):
         value = clean_line(candidate or "")
-        parsed = parse_date(value) if value else None
+        parsed = parse_date(value, default_tz=default_tz) if value else None
         if parsed is None or not plausible_published(parsed, now):
             continue
         if _HAS_OFFSET.search(value):
@@ -423,14 +436,18 @@ def page_date(tree: lxml.html.HtmlElement, urls: Iterable[str], now: datetime) -
         return fallback
     for url in urls:
         url_date = _url_date(url)
-        parsed = parse_date(url_date) if url_date else None
+        parsed = parse_date(url_date, default_tz=default_tz) if url_date else None
         if parsed is not None and plausible_published(parsed, now):
             return parsed
     return None
 
 
 def choose_date(
-    entry: FeedEntry | None, tree: lxml.html.HtmlElement, urls: Iterable[str], now: datetime
+    entry: FeedEntry | None,
+    tree: lxml.html.HtmlElement,
+    urls: Iterable[str],
+    now: datetime,
+    default_tz: tzinfo = UTC,
 ) -> tuple[datetime | None, str | None]:
     """(published, "feed" | "page" | None): the feed's date when plausible, else the page's."""
     if entry is not None and entry.published is not None:
@@ -439,7 +456,7 @@ def choose_date(
             published = published.replace(tzinfo=UTC)
         if plausible_published(published, now):
             return published, "feed"
-    from_page = page_date(tree, urls, now)
+    from_page = page_date(tree, urls, now, default_tz)
     return from_page, "page" if from_page else None
 
 
@@ -586,12 +603,14 @@ def extract_article(
     *,
     max_bytes: int = 10_000_000,
     now: datetime | None = None,
+    default_tz: tzinfo = UTC,
 ) -> Article:
     """One fetched article response -> Article, or ExtractionError(reason, detail).
 
     `headers` are the response headers (Content-Type matters); `entry` is the feed item that
     led here, whose title and date are the publisher's own and win when usable; `now` is the
-    clock that date plausibility is judged against (default: the current time).
+    clock that date plausibility is judged against (default: the current time); `default_tz`
+    is the outlet's local time, for page dates printed without an offset.
     """
     content_type = _header(headers, "content-type")
     _check_payload(body, content_type, max_bytes)
@@ -604,7 +623,7 @@ def extract_article(
     text = _article_text(document.text or "", headlines=(title, title_on_page))
     canonical = canonical_hint(tree, url)
     urls = [u for u in (canonical, url) if u]
-    published, date_source = choose_date(entry, tree, urls, now or datetime.now(UTC))
+    published, date_source = choose_date(entry, tree, urls, now or datetime.now(UTC), default_tz)
     return Article(
         url=url,
         title=title,

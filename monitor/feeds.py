@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from time import struct_time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -67,17 +67,26 @@ class _Candidate:
     published: datetime | None
 
 
-def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
-    """Parse a feed response; raise FeedError when it is not a usable feed."""
+def parse_feed(
+    body: bytes,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    default_tz: tzinfo = UTC,
+) -> ParsedFeed:
+    """Parse a feed response; raise FeedError when it is not a usable feed.
+
+    `default_tz` is the outlet's local time, for dates printed without an offset.
+    """
     _reject_unusable_bytes(body)
     decoded = decode_document(body, _header(headers, "content-type"))
     text = decoded.text
     _reject_binary_text(text)
     warnings = [f"encoding: {decoded.note}"] if decoded.note else []
     if text.lstrip().startswith("{"):
-        title, kind, candidates = _read_json_feed(text)
+        title, kind, candidates = _read_json_feed(text, default_tz)
     else:
-        title, kind, candidates = _read_xml_feed(text, url, warnings)
+        title, kind, candidates = _read_xml_feed(text, url, warnings, default_tz)
     entries = _select(candidates, url, warnings)
     return ParsedFeed(entries, title, kind, decoded.encoding, tuple(warnings))
 
@@ -115,7 +124,9 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
 # -- XML feeds via feedparser -----------------------------------------------------------------
 
 
-def _read_xml_feed(text: str, url: str, warnings: list[str]) -> tuple[str, str, list[_Candidate]]:
+def _read_xml_feed(
+    text: str, url: str, warnings: list[str], default_tz: tzinfo
+) -> tuple[str, str, list[_Candidate]]:
     root = _root_element(text)
     if root in _HTML_ROOTS:
         raise FeedError("got an HTML page, not a feed — is the feed URL right?")
@@ -132,7 +143,7 @@ def _read_xml_feed(text: str, url: str, warnings: list[str]) -> tuple[str, str, 
     if parsed.get("bozo"):
         warnings.append(f"malformed XML, parsed leniently: {parsed.get('bozo_exception')}")
     is_google_news = _is_google_news(url)
-    candidates = [_from_feedparser(entry, is_google_news) for entry in parsed.entries]
+    candidates = [_from_feedparser(e, is_google_news, default_tz) for e in parsed.entries]
     return _clean_text(parsed.feed.get("title", "")), parsed.get("version", ""), candidates
 
 
@@ -161,7 +172,7 @@ def _guid_not_permalink(match: re.Match[str]) -> str:
     return f'<guid{attributes} isPermaLink="false">{match["body"]}</guid>'
 
 
-def _from_feedparser(entry: dict[str, Any], is_google_news: bool) -> _Candidate:
+def _from_feedparser(entry: dict[str, Any], is_google_news: bool, default_tz: tzinfo) -> _Candidate:
     guid = entry.get("id") or None
     link = entry.get("link") or ""  # a permalink <guid> lands here too: see _mark_non_url_guids
     title = _clean_text(entry.get("title", ""))
@@ -173,11 +184,11 @@ def _from_feedparser(entry: dict[str, Any], is_google_news: bool) -> _Candidate:
         guid=guid,
         title=title,
         summary=_clean_text(entry.get("summary", "")),
-        published=_entry_date(entry),
+        published=_entry_date(entry, default_tz),
     )
 
 
-def _entry_date(entry: dict[str, Any]) -> datetime | None:
+def _entry_date(entry: dict[str, Any], default_tz: tzinfo) -> datetime | None:
     """Published (feedparser's parse, else ours for Arabic strings), else updated.
 
     `dict.get` on purpose: FeedParserDict.get would answer "published" with "updated"."""
@@ -187,7 +198,7 @@ def _entry_date(entry: dict[str, Any]) -> datetime | None:
             return datetime(*parsed[:6], tzinfo=UTC)
         raw = dict.get(entry, key)
         if raw:
-            found = parse_date(raw)
+            found = parse_date(raw, default_tz=default_tz)
             if found is not None:
                 return found
     return None
@@ -209,7 +220,7 @@ def _strip_publisher(title: str, publisher: str) -> str:
 # -- JSON Feed --------------------------------------------------------------------------------
 
 
-def _read_json_feed(text: str) -> tuple[str, str, list[_Candidate]]:
+def _read_json_feed(text: str, default_tz: tzinfo) -> tuple[str, str, list[_Candidate]]:
     try:
         document = json.loads(text)
     except ValueError as error:
@@ -219,17 +230,17 @@ def _read_json_feed(text: str) -> tuple[str, str, list[_Candidate]]:
         raise FeedError("got a JSON document that is not a JSON Feed")
     kind = "json" + version.rstrip("/").rsplit("/", 1)[-1].replace(".", "")
     items = document.get("items") or []
-    candidates = [_from_json_item(item) for item in items if isinstance(item, dict)]
+    candidates = [_from_json_item(i, default_tz) for i in items if isinstance(i, dict)]
     return _clean_text(str(document.get("title", ""))), kind, candidates
 
 
-def _from_json_item(item: Mapping[str, Any]) -> _Candidate:
+def _from_json_item(item: Mapping[str, Any], default_tz: tzinfo) -> _Candidate:
     guid = item.get("id")
     summary = item.get("summary") or item.get("content_text") or item.get("content_html") or ""
     published = None
     for key in ("date_published", "date_modified"):
         if isinstance(item.get(key), str):
-            published = parse_date(item[key])
+            published = parse_date(item[key], default_tz=default_tz)
             if published is not None:
                 break
     return _Candidate(
@@ -247,7 +258,13 @@ def _from_json_item(item: Mapping[str, Any]) -> _Candidate:
 def _select(
     candidates: Iterable[_Candidate], url: str, warnings: list[str]
 ) -> tuple[FeedEntry, ...]:
-    """Keep entries with a usable link, first of each GUID and link; count what is dropped."""
+    """Keep entries with a usable link, the first of each link; count what is dropped.
+
+    The link, not the GUID, decides: some CMSs give every item the same GUID (the
+    homepage), and dropping by GUID would lose all their articles but one. An entry that
+    repeats a GUID under a new link is kept (dedup recognises a republished story) and
+    counted, so feed health can show the publisher's mistake.
+    """
     counts: Counter[str] = Counter()
     seen_guids: set[str] = set()
     seen_links: set[str] = set()
@@ -255,10 +272,12 @@ def _select(
     entries = []
     for candidate in candidates:
         link = _absolute_link(candidate, url)
-        problem = _drop_reason(candidate, link, seen_guids, seen_links)
+        problem = _drop_reason(link, seen_links)
         if problem or link is None:
             counts[problem or "no link"] += 1
             continue
+        if candidate.guid and candidate.guid in seen_guids:
+            counts["shared GUIDs"] += 1
         seen_links.add(link)
         if candidate.guid:
             seen_guids.add(candidate.guid)
@@ -275,19 +294,15 @@ def _select(
 
 _MESSAGES = {
     "no link": "skipped {} entries without an http(s) link or GUID URL",
-    "duplicate GUIDs": "dropped {} entries repeating an earlier GUID",
+    "shared GUIDs": "kept {} entries whose GUID repeats an earlier one under a new link",
     "duplicate links": "dropped {} entries repeating an earlier link",
     "implausible dates": "ignored {} implausible publication dates (before 1995 or future)",
 }
 
 
-def _drop_reason(
-    candidate: _Candidate, link: str | None, seen_guids: set[str], seen_links: set[str]
-) -> str | None:
+def _drop_reason(link: str | None, seen_links: set[str]) -> str | None:
     if link is None:
         return "no link"
-    if candidate.guid and candidate.guid in seen_guids:
-        return "duplicate GUIDs"
     if link in seen_links:
         return "duplicate links"
     return None

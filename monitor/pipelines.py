@@ -47,6 +47,7 @@ class ExtractPipeline(_RunPipeline):
                 item.headers,
                 item.entry,
                 max_bytes=self.run.config.crawl.max_page_bytes,
+                default_tz=self.run.timezone(item.source),
             )
         except ExtractionError as exc:
             self.run.article_failed(item.source, item.entry.url, exc.reason)

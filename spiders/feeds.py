@@ -18,6 +18,7 @@ from monitor.config import Source
 from monitor.crawl import CrawlRun, describe_failure
 from monitor.items import FetchedPage
 from monitor.models import FeedEntry
+from monitor.urls import canonical_url
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -35,6 +36,10 @@ class FeedSpider(scrapy.Spider):
         if run is None:
             raise ValueError("the feed spider is started by `rasad crawl`, which gives it a run")
         self.run = run
+        # Article requests bypass Scrapy's duplicate filter, which silently drops a request
+        # it has seen (a redirect loop would vanish without an errback and go unrecorded);
+        # the same page listed twice in one run is skipped here instead.
+        self._requested: set[str] = set()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.run.sources:
@@ -55,7 +60,8 @@ class FeedSpider(scrapy.Spider):
                     dont_filter=True,
                 )
             for entry in self.run.pending_entries(source):
-                yield self._article_request(source, entry)
+                if request := self._article_request(source, entry):
+                    yield request
 
     def _request(
         self, source: Source, url: str, callback: Any, errback: Any, **kwargs: Any
@@ -70,8 +76,14 @@ class FeedSpider(scrapy.Spider):
             **kwargs,
         )
 
-    def _article_request(self, source: Source, entry: FeedEntry) -> scrapy.Request:
-        request = self._request(source, entry.url, self.parse_article, self.article_failed)
+    def _article_request(self, source: Source, entry: FeedEntry) -> scrapy.Request | None:
+        key = canonical_url(entry.url)
+        if key in self._requested:
+            return None
+        self._requested.add(key)
+        request = self._request(
+            source, entry.url, self.parse_article, self.article_failed, dont_filter=True
+        )
         request.cb_kwargs["entry"] = entry
         return request
 
@@ -80,7 +92,8 @@ class FeedSpider(scrapy.Spider):
             source.name, response.url, response.body, response.status, _headers(response)
         )
         for entry in to_fetch:
-            yield self._article_request(source, entry)
+            if request := self._article_request(source, entry):
+                yield request
 
     def feed_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

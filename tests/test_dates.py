@@ -172,7 +172,8 @@ def test_default_tz_applies_only_without_an_offset():
     riyadh = ZoneInfo("Asia/Riyadh")
     assert parse_date("17 يونيو 2024 19:01", default_tz=riyadh) == utc(2024, 6, 17, 16, 1)
     assert parse_date("2024-06-17 19:01:00", default_tz=riyadh) == utc(2024, 6, 17, 16, 1)
-    assert parse_date("03 يونيو 2020م", default_tz=ZoneInfo("Asia/Dubai")) == utc(2020, 6, 2, 20)
+    # a bare day has no time to shift: midnight UTC of the printed day, not the day before
+    assert parse_date("03 يونيو 2020م", default_tz=ZoneInfo("Asia/Dubai")) == utc(2020, 6, 3)
     assert parse_date("Mon, 17 Jun 2024 19:01:00 GMT", default_tz=riyadh) == utc(2024, 6, 17, 19, 1)
     fixed = timezone(timedelta(hours=2))
     assert parse_date("2024/04/28 10:00", default_tz=fixed) == utc(2024, 4, 28, 8)
@@ -262,3 +263,13 @@ def test_plausible_published(value, plausible):
 def test_plausible_published_defaults_to_the_current_time():
     assert plausible_published(datetime.now(UTC))
     assert not plausible_published(datetime.now(UTC) + timedelta(days=2))
+
+
+def test_a_bare_day_is_not_shifted_by_the_outlet_zone():
+    riyadh = timezone(timedelta(hours=3))
+    assert parse_date("2018-07-17", default_tz=riyadh) == datetime(2018, 7, 17, tzinfo=UTC)
+    assert parse_date("17 يونيو 2024", default_tz=riyadh) == datetime(2024, 6, 17, tzinfo=UTC)
+    # with a time of day, the outlet's zone applies
+    assert parse_date("17 يونيو 2024 19:01", default_tz=riyadh) == datetime(
+        2024, 6, 17, 16, 1, tzinfo=UTC
+    )

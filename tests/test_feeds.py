@@ -249,7 +249,7 @@ def test_entries_without_a_link_fall_back_to_an_http_guid_or_are_skipped():
     assert "skipped 4 entries without an http(s) link or GUID URL" in feed.warnings
 
 
-def test_duplicate_guids_and_links_are_dropped_keeping_the_first():
+def test_repeated_links_are_dropped_and_repeated_guids_kept_under_new_links():
     items = "\n".join(
         [
             item("الأول", "/a/1", guid="g-1"),
@@ -260,8 +260,10 @@ def test_duplicate_guids_and_links_are_dropped_keeping_the_first():
         ]
     )
     feed = parse_feed(rss(items).encode(), URL)
-    assert [e.title for e in feed.entries] == ["الأول", "الثاني"]
-    assert "dropped 2 entries repeating an earlier GUID" in feed.warnings
+    # a CMS that gives every item one GUID must not lose the items: the link decides
+    assert [e.title for e in feed.entries] == ["الأول", "تكرار المعرف", "تكرار المعرف مرة أخرى",
+                                               "الثاني"]
+    assert "kept 2 entries whose GUID repeats an earlier one under a new link" in feed.warnings
     assert "dropped 1 entries repeating an earlier link" in feed.warnings
 
 
@@ -427,9 +429,10 @@ def test_inline_arabic_json_feed():
     assert [(e.url, e.title, e.summary) for e in feed.entries] == [
         ("https://www.example-news.com/ar/1.html", "بوتين وكيم", "نص"),
         ("https://x.example/2", "", "ملخص"),
+        ("https://www.example-news.com/ar/1-dup.html", "", ""),
     ]
     assert feed.entries[0].published == datetime(2024, 6, 17, 7, tzinfo=UTC)
-    assert "dropped 1 entries repeating an earlier GUID" in feed.warnings
+    assert "kept 1 entries whose GUID repeats an earlier one under a new link" in feed.warnings
     assert "skipped 1 entries without an http(s) link or GUID URL" in feed.warnings
 
 
