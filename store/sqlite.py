@@ -32,7 +32,9 @@ def _script(db: sqlite3.Connection, sql: str) -> None:
 
 def _m1_initial(db: sqlite3.Connection) -> None:
     statuses = ", ".join(f"'{s}'" for s in STATUSES)
-    _script(db, f"""
+    _script(
+        db,
+        f"""
         CREATE TABLE seeds (
             id TEXT PRIMARY KEY,
             title TEXT NOT NULL,
@@ -104,7 +106,8 @@ def _m1_initial(db: sqlite3.Connection) -> None:
             sources TEXT NOT NULL,
             report TEXT
         );
-    """)
+    """,
+    )
 
 
 # Schema changes are small named functions applied in order, each exactly once.
@@ -152,18 +155,24 @@ class SQLiteStore:
 
     def _migrate(self) -> None:
         with self._tx() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                       "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)"
+            )
             done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
             for version, (name, migrate) in enumerate(MIGRATIONS, start=1):
                 if version in done:
                     continue
                 migrate(db)
-                db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                           (version, name, _iso(datetime.now(UTC))))
+                db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (version, name, _iso(datetime.now(UTC))),
+                )
             if max(done, default=0) > len(MIGRATIONS):
-                raise StoreError(f"{self.path} was written by a newer rasad "
-                                 f"(schema {max(done)}); upgrade rasad to use it")
+                raise StoreError(
+                    f"{self.path} was written by a newer rasad "
+                    f"(schema {max(done)}); upgrade rasad to use it"
+                )
 
     @property
     def schema_version(self) -> int:
@@ -178,14 +187,26 @@ class SQLiteStore:
             db.executemany(
                 "INSERT OR IGNORE INTO seeds (id, title, outlet, published, event, text, text_hash)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(s.id, s.title, s.outlet, s.published, s.event, s.text, text_hash(s.text))
-                 for s in seeds])
+                [
+                    (s.id, s.title, s.outlet, s.published, s.event, s.text, text_hash(s.text))
+                    for s in seeds
+                ],
+            )
             return db.total_changes - before
 
     def seeds(self) -> list[Seed]:
         rows = self._db.execute("SELECT * FROM seeds ORDER BY id")
-        return [Seed(id=r["id"], title=r["title"], text=r["text"], outlet=r["outlet"],
-                     published=r["published"], event=r["event"]) for r in rows]
+        return [
+            Seed(
+                id=r["id"],
+                title=r["title"],
+                text=r["text"],
+                outlet=r["outlet"],
+                published=r["published"],
+                event=r["event"],
+            )
+            for r in rows
+        ]
 
     # frontier ------------------------------------------------------------------
 
@@ -195,8 +216,9 @@ class SQLiteStore:
         row = self._db.execute("SELECT 1 FROM articles WHERE canonical_url = ?", (key,)).fetchone()
         return row is not None
 
-    def record_poll(self, poll: FeedPoll, entries: Sequence[FeedEntry] = (),
-                    max_attempts: int = 5) -> list[FeedEntry]:
+    def record_poll(
+        self, poll: FeedPoll, entries: Sequence[FeedEntry] = (), max_attempts: int = 5
+    ) -> list[FeedEntry]:
         """Record one feed poll and its entries in one transaction.
 
         Returns the entries whose article is not stored yet (new ones, and ones left
@@ -204,13 +226,16 @@ class SQLiteStore:
         """
         when = _iso(poll.polled)
         with self._tx() as db:
-            db.execute("INSERT OR IGNORE INTO feeds (source, url) VALUES (?, ?)",
-                       (poll.source, poll.feed_url))
+            db.execute(
+                "INSERT OR IGNORE INTO feeds (source, url) VALUES (?, ?)",
+                (poll.source, poll.feed_url),
+            )
             if not poll.ok:
                 db.execute(
                     "UPDATE feeds SET last_poll = ?, last_status = ?, last_error = ?,"
                     " error_streak = error_streak + 1 WHERE source = ? AND url = ?",
-                    (when, poll.http_status, poll.error, poll.source, poll.feed_url))
+                    (when, poll.http_status, poll.error, poll.source, poll.feed_url),
+                )
                 return []
             to_fetch, added = self._add_entries(db, poll, entries, when, max_attempts)
             db.execute(
@@ -218,13 +243,29 @@ class SQLiteStore:
                 " last_error = NULL, error_streak = 0, items_seen = items_seen + ?,"
                 " last_new_item = CASE WHEN ? > 0 THEN ? ELSE last_new_item END,"
                 " etag = ?, last_modified = ? WHERE source = ? AND url = ?",
-                (when, when, poll.http_status, added, added, when, poll.etag,
-                 poll.last_modified, poll.source, poll.feed_url))
+                (
+                    when,
+                    when,
+                    poll.http_status,
+                    added,
+                    added,
+                    when,
+                    poll.etag,
+                    poll.last_modified,
+                    poll.source,
+                    poll.feed_url,
+                ),
+            )
             return to_fetch
 
-    def _add_entries(self, db: sqlite3.Connection, poll: FeedPoll,
-                     entries: Sequence[FeedEntry], when: str | None,
-                     max_attempts: int) -> tuple[list[FeedEntry], int]:
+    def _add_entries(
+        self,
+        db: sqlite3.Connection,
+        poll: FeedPoll,
+        entries: Sequence[FeedEntry],
+        when: str | None,
+        max_attempts: int,
+    ) -> tuple[list[FeedEntry], int]:
         to_fetch: list[FeedEntry] = []
         added = 0
         for entry in entries:
@@ -232,11 +273,22 @@ class SQLiteStore:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO entries (canonical_url, url, source, feed_url, title, guid,"
                 " published, summary, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, entry.url, poll.source, poll.feed_url, entry.title, entry.guid,
-                 _iso(entry.published), entry.summary, when))
+                (
+                    key,
+                    entry.url,
+                    poll.source,
+                    poll.feed_url,
+                    entry.title,
+                    entry.guid,
+                    _iso(entry.published),
+                    entry.summary,
+                    when,
+                ),
+            )
             added += cursor.rowcount
             state, attempts = db.execute(
-                "SELECT state, attempts FROM entries WHERE canonical_url = ?", (key,)).fetchone()
+                "SELECT state, attempts FROM entries WHERE canonical_url = ?", (key,)
+            ).fetchone()
             if state != "done" and attempts < max_attempts:
                 to_fetch.append(entry)
         return to_fetch, added
@@ -245,10 +297,23 @@ class SQLiteStore:
         """Entries of a source still waiting for their article, under the attempt limit."""
         rows = self._db.execute(
             "SELECT * FROM entries WHERE source = ? AND state != 'done' AND attempts < ?"
-            " ORDER BY first_seen", (source, max_attempts))
-        return [PendingEntry(source=r["source"], attempts=r["attempts"], entry=FeedEntry(
-            url=r["url"], title=r["title"], guid=r["guid"], published=_dt(r["published"]),
-            summary=r["summary"])) for r in rows]
+            " ORDER BY first_seen",
+            (source, max_attempts),
+        )
+        return [
+            PendingEntry(
+                source=r["source"],
+                attempts=r["attempts"],
+                entry=FeedEntry(
+                    url=r["url"],
+                    title=r["title"],
+                    guid=r["guid"],
+                    published=_dt(r["published"]),
+                    summary=r["summary"],
+                ),
+            )
+            for r in rows
+        ]
 
     def record_failure(self, source: str, url: str, reason: str, when: datetime) -> int:
         """Count a failed fetch or extraction; returns the attempts made so far."""
@@ -256,11 +321,14 @@ class SQLiteStore:
         with self._tx() as db:
             db.execute(
                 "INSERT OR IGNORE INTO entries (canonical_url, url, source, feed_url, first_seen)"
-                " VALUES (?, ?, ?, '', ?)", (key, url, source, _iso(when)))
+                " VALUES (?, ?, ?, '', ?)",
+                (key, url, source, _iso(when)),
+            )
             db.execute(
                 "UPDATE entries SET state = 'failed', attempts = attempts + 1, last_error = ?,"
                 " last_attempt = ? WHERE canonical_url = ? AND state != 'done'",
-                (reason, _iso(when), key))
+                (reason, _iso(when), key),
+            )
             row = db.execute("SELECT attempts FROM entries WHERE canonical_url = ?", (key,))
             return int(row.fetchone()[0])
 
@@ -274,22 +342,34 @@ class SQLiteStore:
         """
         values = self._article_row(article)
         with self._tx() as db:
-            existing = db.execute("SELECT id FROM articles WHERE canonical_url = ?",
-                                  (article.canonical_url,)).fetchone()
+            existing = db.execute(
+                "SELECT id FROM articles WHERE canonical_url = ?", (article.canonical_url,)
+            ).fetchone()
             if existing:
-                db.execute("UPDATE articles SET text = ?, text_hash = ?, title = ?, updated = ?"
-                           " WHERE id = ?", (article.text, values["text_hash"], article.title,
-                                             values["fetched"], existing["id"]))
+                db.execute(
+                    "UPDATE articles SET text = ?, text_hash = ?, title = ?, updated = ?"
+                    " WHERE id = ?",
+                    (
+                        article.text,
+                        values["text_hash"],
+                        article.title,
+                        values["fetched"],
+                        existing["id"],
+                    ),
+                )
                 outcome = "updated"
             else:
                 columns = ", ".join(values)
                 marks = ", ".join("?" for _ in values)
-                db.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})",
-                           tuple(values.values()))
+                db.execute(
+                    f"INSERT INTO articles ({columns}) VALUES ({marks})", tuple(values.values())
+                )
                 outcome = "added"
-            db.execute("UPDATE entries SET state = 'done', last_attempt = ?, last_error = NULL,"
-                       " attempts = attempts + 1 WHERE canonical_url IN (?, ?)",
-                       (values["fetched"], article.canonical_url, canonical_url(article.url)))
+            db.execute(
+                "UPDATE entries SET state = 'done', last_attempt = ?, last_error = NULL,"
+                " attempts = attempts + 1 WHERE canonical_url IN (?, ?)",
+                (values["fetched"], article.canonical_url, canonical_url(article.url)),
+            )
         return outcome
 
     @staticmethod
@@ -297,35 +377,52 @@ class SQLiteStore:
         if article.status not in STATUSES:
             raise StoreError(f"unknown status {article.status!r}")
         return {
-            "url": article.url, "canonical_url": article.canonical_url,
-            "fetched_url": article.fetched_url, "source": article.source,
-            "title": article.title, "published": _iso(article.published),
-            "fetched": _iso(article.fetched), "text": article.text,
+            "url": article.url,
+            "canonical_url": article.canonical_url,
+            "fetched_url": article.fetched_url,
+            "source": article.source,
+            "title": article.title,
+            "published": _iso(article.published),
+            "fetched": _iso(article.fetched),
+            "text": article.text,
             "text_hash": article.text_hash or text_hash(article.text),
-            "language": article.language, "status": article.status,
+            "language": article.language,
+            "status": article.status,
             "relevance": article.relevance,
             "verdict": json.dumps(article.verdict, ensure_ascii=False) if article.verdict else None,
-            "duplicate_of": article.duplicate_of, "similarity": article.similarity,
+            "duplicate_of": article.duplicate_of,
+            "similarity": article.similarity,
         }
 
     @staticmethod
     def _article(row: sqlite3.Row) -> StoredArticle:
         return StoredArticle(
-            url=row["url"], canonical_url=row["canonical_url"], source=row["source"],
-            title=row["title"], text=row["text"], status=row["status"],
-            fetched=_dt(row["fetched"]) or datetime.now(UTC), published=_dt(row["published"]),
-            fetched_url=row["fetched_url"], language=row["language"],
-            relevance=row["relevance"], verdict=json.loads(row["verdict"]) if row["verdict"] else None,
-            duplicate_of=row["duplicate_of"], similarity=row["similarity"],
-            text_hash=row["text_hash"])
+            url=row["url"],
+            canonical_url=row["canonical_url"],
+            source=row["source"],
+            title=row["title"],
+            text=row["text"],
+            status=row["status"],
+            fetched=_dt(row["fetched"]) or datetime.now(UTC),
+            published=_dt(row["published"]),
+            fetched_url=row["fetched_url"],
+            language=row["language"],
+            relevance=row["relevance"],
+            verdict=json.loads(row["verdict"]) if row["verdict"] else None,
+            duplicate_of=row["duplicate_of"],
+            similarity=row["similarity"],
+            text_hash=row["text_hash"],
+        )
 
     def get(self, canonical: str) -> StoredArticle | None:
-        row = self._db.execute("SELECT * FROM articles WHERE canonical_url = ?",
-                               (canonical,)).fetchone()
+        row = self._db.execute(
+            "SELECT * FROM articles WHERE canonical_url = ?", (canonical,)
+        ).fetchone()
         return self._article(row) if row else None
 
-    def articles(self, *, since: datetime | None = None,
-                 statuses: Sequence[str] = ("new",)) -> Iterator[StoredArticle]:
+    def articles(
+        self, *, since: datetime | None = None, statuses: Sequence[str] = ("new",)
+    ) -> Iterator[StoredArticle]:
         """Stored articles in the order they were fetched (streamed, not loaded whole)."""
         marks = ", ".join("?" for _ in statuses)
         query = f"SELECT * FROM articles WHERE status IN ({marks})"
@@ -351,15 +448,23 @@ class SQLiteStore:
         with self._tx() as db:
             # A run still "running" here was killed: say so rather than leave it open.
             db.execute("UPDATE runs SET state = 'interrupted' WHERE state = 'running'")
-            cursor = db.execute("INSERT INTO runs (started, sources) VALUES (?, ?)",
-                                (_iso(started), json.dumps(list(sources))))
+            cursor = db.execute(
+                "INSERT INTO runs (started, sources) VALUES (?, ?)",
+                (_iso(started), json.dumps(list(sources))),
+            )
             return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, finished: datetime, ok: bool, report: dict[str, Any]) -> None:
         with self._tx() as db:
-            db.execute("UPDATE runs SET finished = ?, state = ?, report = ? WHERE id = ?",
-                       (_iso(finished), "ok" if ok else "failed",
-                        json.dumps(report, ensure_ascii=False), run_id))
+            db.execute(
+                "UPDATE runs SET finished = ?, state = ?, report = ? WHERE id = ?",
+                (
+                    _iso(finished),
+                    "ok" if ok else "failed",
+                    json.dumps(report, ensure_ascii=False),
+                    run_id,
+                ),
+            )
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
@@ -367,8 +472,17 @@ class SQLiteStore:
 
     def feed_health(self) -> list[FeedHealth]:
         rows = self._db.execute("SELECT * FROM feeds ORDER BY source, url")
-        return [FeedHealth(
-            source=r["source"], feed_url=r["url"], last_poll=_dt(r["last_poll"]),
-            last_success=_dt(r["last_success"]), last_status=r["last_status"],
-            last_error=r["last_error"], error_streak=r["error_streak"],
-            items_seen=r["items_seen"], last_new_item=_dt(r["last_new_item"])) for r in rows]
+        return [
+            FeedHealth(
+                source=r["source"],
+                feed_url=r["url"],
+                last_poll=_dt(r["last_poll"]),
+                last_success=_dt(r["last_success"]),
+                last_status=r["last_status"],
+                last_error=r["last_error"],
+                error_streak=r["error_streak"],
+                items_seen=r["items_seen"],
+                last_new_item=_dt(r["last_new_item"]),
+            )
+            for r in rows
+        ]

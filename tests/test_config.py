@@ -27,14 +27,31 @@ def test_defaults_watch_the_real_outlets(tmp_path: Path, monkeypatch: pytest.Mon
     assert config.crawl.obey_robots is True
     names = {s.name for s in config.sources}
     assert len([s for s in config.sources if s.enabled]) >= 15
-    for outlet in ("bbc_arabic", "aljazeera", "alarabiya", "skynews", "rt_arabic", "france24_ar",
-                   "dw_arabic", "cnn_arabic", "aawsat", "alaraby", "alkhaleej", "youm7",
-                   "anadolu_ar", "independent_arabia", "euronews_ar", "sputnik_ar"):
+    for outlet in (
+        "bbc_arabic",
+        "aljazeera",
+        "alarabiya",
+        "skynews",
+        "rt_arabic",
+        "france24_ar",
+        "dw_arabic",
+        "cnn_arabic",
+        "aawsat",
+        "alaraby",
+        "alkhaleej",
+        "youm7",
+        "anadolu_ar",
+        "independent_arabia",
+        "euronews_ar",
+        "sputnik_ar",
+    ):
         assert outlet in names
     assert all(feed.startswith("https://") for s in config.sources for feed in s.feeds)
 
 
-def test_order_explicit_then_env_then_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_order_explicit_then_env_then_local(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "rasad.toml").write_text('[store]\nurl = "sqlite:///local.db"\n')
     env_file = tmp_path / "env.toml"
@@ -48,7 +65,9 @@ def test_order_explicit_then_env_then_local(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_sources_in_file_replace_the_default_list(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [crawl]
 download_delay = 0
 [[sources]]
@@ -56,7 +75,8 @@ name = "skynews"
 title = "سكاي نيوز عربية"
 feeds = ["https://www.skynewsarabia.com/web/rss"]
 interval = "2h"
-""")
+""",
+    )
     config = load_config(path, {})
     assert [s.name for s in config.sources] == ["skynews"]
     assert config.sources[0].interval == 7200
@@ -76,12 +96,19 @@ interval = "2h"
         ("[[sources]]\nname = 'Bad Name'\nfeeds = ['https://a.example/rss']\n", "sources[0].name"),
         ("[[sources]]\nname = 'a'\nfeeds = ['ftp://a.example/rss']\n", "sources[0].feeds"),
         ("[[sources]]\nname = 'a'\n", "sources[0].feeds"),
-        ("[[sources]]\nname = 'a'\nfeeds = ['https://a.example/rss']\ncolour = 'red'\n",
-         "sources[0].colour"),
-        ("[[sources]]\nname = 'a'\nfeeds = ['https://a/rss']\n[[sources]]\nname = 'a'\n"
-         "feeds = ['https://b/rss']\n", "sources[1].name"),
-        ("[[sources]]\nname = 'a'\nfeeds = ['https://a/rss']\ninterval = 'often'\n",
-         "sources[0].interval"),
+        (
+            "[[sources]]\nname = 'a'\nfeeds = ['https://a.example/rss']\ncolour = 'red'\n",
+            "sources[0].colour",
+        ),
+        (
+            "[[sources]]\nname = 'a'\nfeeds = ['https://a/rss']\n[[sources]]\nname = 'a'\n"
+            "feeds = ['https://b/rss']\n",
+            "sources[1].name",
+        ),
+        (
+            "[[sources]]\nname = 'a'\nfeeds = ['https://a/rss']\ninterval = 'often'\n",
+            "sources[0].interval",
+        ),
         ("[digest]\nsecurity = 'tls'\n", "digest.security"),
         ("[digest]\nrecipients = ['not-an-address']\n", "digest.recipients"),
     ],

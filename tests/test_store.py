@@ -26,13 +26,28 @@ def store(tmp_path: Path) -> SQLiteStore:
 
 
 def article(url: str, status: str = "new", text: str = "نص المقال", **kw: object) -> StoredArticle:
-    return StoredArticle(url=url, canonical_url=url, source="sky", title="عنوان", text=text,
-                         status=status, fetched=kw.pop("fetched", NOW), **kw)  # type: ignore[arg-type]
+    return StoredArticle(
+        url=url,
+        canonical_url=url,
+        source="sky",
+        title="عنوان",
+        text=text,
+        status=status,
+        fetched=kw.pop("fetched", NOW),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def poll(entries: int = 0, ok: bool = True) -> FeedPoll:
-    return FeedPoll(source="sky", feed_url="http://127.0.0.1/rss", polled=NOW, ok=ok,
-                    http_status=200 if ok else 500, entries=entries, error=None if ok else "HTTP 500")
+    return FeedPoll(
+        source="sky",
+        feed_url="http://127.0.0.1/rss",
+        polled=NOW,
+        ok=ok,
+        http_status=200 if ok else 500,
+        entries=entries,
+        error=None if ok else "HTTP 500",
+    )
 
 
 def test_schema_is_created_once_and_wal(tmp_path: Path) -> None:
@@ -107,12 +122,16 @@ def test_unique_canonical_url_and_update_in_place(store: SQLiteStore) -> None:
     assert stored is not None
     assert stored.text == "جديد" and stored.status == "off_topic"  # status kept
     with pytest.raises(sqlite3.IntegrityError):
-        store._db.execute("INSERT INTO articles (url, canonical_url, source, title, fetched, text,"
-                          " text_hash, status) VALUES ('u', 'http://127.0.0.1/a/1', 's', 't', 'f',"
-                          " 'x', 'h', 'new')")
+        store._db.execute(
+            "INSERT INTO articles (url, canonical_url, source, title, fetched, text,"
+            " text_hash, status) VALUES ('u', 'http://127.0.0.1/a/1', 's', 't', 'f',"
+            " 'x', 'h', 'new')"
+        )
     with pytest.raises(sqlite3.IntegrityError):
-        store._db.execute("INSERT INTO articles (url, canonical_url, source, title, fetched, text,"
-                          " text_hash, status) VALUES ('u', 'v', 's', 't', 'f', 'x', 'h', 'maybe')")
+        store._db.execute(
+            "INSERT INTO articles (url, canonical_url, source, title, fetched, text,"
+            " text_hash, status) VALUES ('u', 'v', 's', 't', 'f', 'x', 'h', 'maybe')"
+        )
 
 
 def test_articles_filter_by_status_and_since(store: SQLiteStore) -> None:
@@ -151,8 +170,11 @@ for i in range(10**6):
 
 def test_a_run_killed_mid_write_leaves_a_consistent_store(tmp_path: Path) -> None:
     db = tmp_path / "kill.db"
-    proc = subprocess.Popen([sys.executable, "-c", KILLER, str(db)], stdout=subprocess.PIPE,
-                            cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLER, str(db)],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == b"ready"
     proc.kill()
