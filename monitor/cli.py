@@ -1,4 +1,4 @@
-"""The `rasad` command line: crawl, export, sources.
+"""The `rasad` command line: crawl, export, sources, rescore.
 
 Exit codes (the interface contract): 0 ok; 1 finished but something failed (a source,
 for crawl); 2 usage or configuration error; 3 another run holds the crawl lock.
@@ -38,6 +38,8 @@ EXPORT_FIELDS = (
     "similarity",
     "language",
     "fetched_url",
+    "subtopics",
+    "matched",
 )
 _RELATIVE = re.compile(r"^(\d+)([hdw])$")
 
@@ -105,6 +107,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
     export.set_defaults(handler=cmd_export)
+
+    rescore = commands.add_parser(
+        "rescore",
+        parents=[common],
+        help="re-judge stored articles after the lexicon or threshold changed",
+    )
+    rescore.add_argument(
+        "--since", metavar="WHEN", type=_when, help="only articles fetched since WHEN"
+    )
+    rescore.add_argument(
+        "--dry-run", action="store_true", help="report what would change, change nothing"
+    )
+    rescore.set_defaults(handler=cmd_rescore)
 
     sources = commands.add_parser("sources", parents=[common], help="feed health per source")
     sources.add_argument("--format", choices=("text", "json"), default="text")
@@ -179,6 +194,7 @@ def _enabled(source: Any) -> Any:
 
 
 def export_record(article: StoredArticle) -> dict[str, Any]:
+    verdict = article.verdict or {}
     return {
         "url": article.url,
         "canonical_url": article.canonical_url,
@@ -193,6 +209,8 @@ def export_record(article: StoredArticle) -> dict[str, Any]:
         "similarity": article.similarity,
         "language": article.language,
         "fetched_url": article.fetched_url,
+        "subtopics": list(verdict.get("subtopics", ())),
+        "matched": list(verdict.get("matched", ())),
     }
 
 
@@ -219,11 +237,33 @@ def _write(records: Iterator[dict[str, Any]], fmt: str, out: IO[str]) -> int:
         writer.writeheader()
     for record in records:
         if writer:
-            writer.writerow(record)
+            writer.writerow(
+                {k: "; ".join(v) if isinstance(v, list) else v for k, v in record.items()}
+            )
         else:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+# rescore ---------------------------------------------------------------------------
+
+
+def cmd_rescore(args: argparse.Namespace, config: Config) -> int:
+    from monitor.relevance import load_lexicon
+    from monitor.rescore import rescore
+
+    lexicon = load_lexicon(config.relevance.lexicon)
+    with crawl_lock(config):  # a crawl writing verdicts at the same time would race
+        store = open_store(config.store_url)
+        try:
+            report = rescore(
+                store, lexicon, config.relevance.threshold, since=args.since, dry_run=args.dry_run
+            )
+        finally:
+            store.close()
+    print(report.render(dry_run=args.dry_run))
+    return 0
 
 
 # sources ---------------------------------------------------------------------------

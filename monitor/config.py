@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import ConfigError
+from monitor.relevance import DEFAULT_THRESHOLD, LexiconError, load_lexicon
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 DEFAULT_SOURCES_FILE = SEEDS_DIR / "sources.toml"
@@ -77,6 +78,17 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             "the outlet's local time, for dates printed without an offset: +03:00 or Asia/Riyadh",
         ),
     },
+    "relevance": {
+        "threshold": Setting(
+            (int, float), DEFAULT_THRESHOLD, "articles scoring at or above this are on topic (0-1)"
+        ),
+        "lexicon": Setting(
+            (str,),
+            None,
+            "a topic lexicon TOML replacing seeds/lexicon.toml (path relative to "
+            "the working directory)",
+        ),
+    },
     "digest": {
         "recipients": Setting((list,), [], "who receives the digest email"),
         "sender": Setting((str,), "rasad@localhost", "the From address"),
@@ -116,6 +128,12 @@ class CrawlSettings:
 
 
 @dataclass(frozen=True)
+class RelevanceSettings:
+    threshold: float = DEFAULT_THRESHOLD
+    lexicon: str | None = None  # None: seeds/lexicon.toml
+
+
+@dataclass(frozen=True)
 class DigestSettings:
     recipients: tuple[str, ...] = ()
     sender: str = "rasad@localhost"
@@ -131,6 +149,7 @@ class Config:
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     sources: tuple[Source, ...] = ()
     digest: DigestSettings = field(default_factory=DigestSettings)
+    relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
     path: str | None = None  # the file it came from, None for built-in defaults
 
     def source(self, name: str) -> Source:
@@ -185,6 +204,7 @@ def parse_config(
     store = _table(data, "store", where)
     crawl = _table(data, "crawl", where)
     digest = _table(data, "digest", where)
+    relevance = _relevance(_table(data, "relevance", where), where)
     store_url = store.get("url", DEFAULT_STORE_URL)
     _check_store_url(store_url, where)
     crawl_values: dict[str, Any] = {
@@ -204,6 +224,7 @@ def parse_config(
         crawl=crawl_settings,
         sources=sources,
         digest=digest_settings,
+        relevance=relevance,
         path=where,
     )
 
@@ -294,6 +315,18 @@ def _check_store_url(url: str, where: str | None) -> None:
         path=where,
         key="store.url",
     )
+
+
+def _relevance(table: dict[str, Any], where: str | None) -> RelevanceSettings:
+    threshold = float(table.get("threshold", DEFAULT_THRESHOLD))
+    if not 0 <= threshold <= 1:
+        raise ConfigError("must be between 0 and 1", path=where, key="relevance.threshold")
+    lexicon = table.get("lexicon")
+    try:
+        load_lexicon(lexicon)  # a broken lexicon is a config error, found before any crawl
+    except LexiconError as exc:
+        raise ConfigError(str(exc), path=where, key="relevance.lexicon") from None
+    return RelevanceSettings(threshold=threshold, lexicon=lexicon)
 
 
 def _digest(table: dict[str, Any], where: str | None) -> DigestSettings:

@@ -19,6 +19,7 @@ from monitor.config import Config, Source
 from monitor.errors import FeedError
 from monitor.feeds import parse_feed
 from monitor.models import FeedEntry
+from monitor.relevance import load_lexicon
 from monitor.report import RunReport
 from monitor.seeds import load_seeds
 from store.base import FeedPoll, Store, StoredArticle
@@ -54,6 +55,7 @@ class CrawlRun:
             self.report.source(source.name)
         self._fetched = 0
         self._by_name = {s.name: s for s in self.sources}
+        self.lexicon = load_lexicon(config.relevance.lexicon)
 
     def say(self, message: str) -> None:
         if self.progress:

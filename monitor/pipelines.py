@@ -1,4 +1,4 @@
-"""Item pipelines: one step each, in order extract (100) → [relevance, dedup] → store (900).
+"""Item pipelines: one step each, in order extract (100) → relevance (300) → [dedup] → store (900).
 
 Each component reaches the run (store, report, clock) through the crawler's spider;
 the work itself is done by plain functions in monitor/ that know nothing of Scrapy.
@@ -6,7 +6,7 @@ the work itself is done by plain functions in monitor/ that know nothing of Scra
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -16,6 +16,7 @@ from monitor.crawl import CrawlRun
 from monitor.errors import ExtractionError
 from monitor.extract import extract_article
 from monitor.items import ArticleItem, FetchedPage
+from monitor.relevance import judge
 from monitor.seeds import text_hash
 from monitor.urls import canonical_url
 from store.base import StoredArticle
@@ -53,6 +54,22 @@ class ExtractPipeline(_RunPipeline):
             self.run.article_failed(item.source, item.entry.url, exc.reason)
             raise DropItem(f"{item.entry.url}: {exc}") from None
         return ArticleItem(source=item.source, entry=item.entry, article=article)
+
+
+class RelevancePipeline(_RunPipeline):
+    """Judge the extracted title and text; off-topic articles are stored as such, with why."""
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        relevance = self.run.config.relevance
+        verdict = judge(
+            item.article.title,
+            item.article.text,
+            lexicon=self.run.lexicon,
+            threshold=relevance.threshold,
+        )
+        return replace(item, verdict=verdict, status="new" if verdict.on_topic else "off_topic")
 
 
 class StorePipeline(_RunPipeline):

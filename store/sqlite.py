@@ -414,6 +414,24 @@ class SQLiteStore:
             text_hash=row["text_hash"],
         )
 
+    def rejudge(
+        self, canonical: str, status: str, relevance: float, verdict: dict[str, Any] | None
+    ) -> None:
+        """Replace an article's outcome after the topic lexicon or threshold changed."""
+        if status not in STATUSES:
+            raise StoreError(f"unknown status {status!r}")
+        with self._tx() as db:
+            db.execute(
+                "UPDATE articles SET status = ?, relevance = ?, verdict = ?"
+                " WHERE canonical_url = ?",
+                (
+                    status,
+                    relevance,
+                    json.dumps(verdict, ensure_ascii=False) if verdict else None,
+                    canonical,
+                ),
+            )
+
     def get(self, canonical: str) -> StoredArticle | None:
         row = self._db.execute(
             "SELECT * FROM articles WHERE canonical_url = ?", (canonical,)

@@ -124,7 +124,11 @@ def test_crawl_stores_clean_articles_once(site: NewsSite, tmp_path: Path) -> Non
     for page in published:
         record = records[canonical_url(site.url(page.path))]
         assert set(record) >= CONTRACT_FIELDS, set(record) ^ CONTRACT_FIELDS
-        assert record["status"] == "new" and record["source"] == "almadar"
+        assert record["source"] == "almadar"
+        # the seeds are on topic; the random ANT sample mostly is not (judged in
+        # test_relevance_e2e.py): either way the article is stored, with its outcome
+        expected = {"new"} if page.article.origin.startswith("seed:") else {"new", "off_topic"}
+        assert record["status"] in expected, page.article.title
         assert record["title"] == page.article.title
         text = str(record["text"])
         assert retention(page.article, text) >= 0.97, page.path
