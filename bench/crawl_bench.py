@@ -1,6 +1,6 @@
 """Crawl throughput against the local fixture news site. Prints figures; asserts nothing.
 
-    .venv/bin/python bench/crawl_bench.py [--ant 500] [--seed 0] [--per-host 2] [--rasad .venv/bin/rasad]
+    .venv/bin/python bench/crawl_bench.py [--ant 500] [--seed 0] [--per-host 2] [--rasad PATH]
 
 Starts tests/fixture_site.py's demo site on 127.0.0.1 (the five seed articles plus N articles from
 the ANT corpus in ../shared/data, dealt over eight feeds of different forms), writes a temporary

@@ -592,6 +592,8 @@ def set_default_ant_corpus(corpus: AntCorpus | None) -> None:
     """Make `load_ant_articles` use `corpus` (the test session's cache) by default."""
     global _default_corpus
     with _default_lock:
+        if _default_corpus is not None and _default_corpus is not corpus:
+            _default_corpus.close()  # one unpacked earlier on demand: release its tar file
         _default_corpus = corpus
 
 
@@ -606,6 +608,7 @@ def default_ant_corpus() -> AntCorpus | None:
             cache = Path(tempfile.mkdtemp(prefix="rasad-ant-"))
             atexit.register(shutil.rmtree, cache, True)
             _default_corpus = AntCorpus(shared / ANT_DIR_NAME, cache)
+            atexit.register(_default_corpus.close)
         return _default_corpus
 
 

@@ -261,8 +261,12 @@ def test_repeated_links_are_dropped_and_repeated_guids_kept_under_new_links():
     )
     feed = parse_feed(rss(items).encode(), URL)
     # a CMS that gives every item one GUID must not lose the items: the link decides
-    assert [e.title for e in feed.entries] == ["الأول", "تكرار المعرف", "تكرار المعرف مرة أخرى",
-                                               "الثاني"]
+    assert [e.title for e in feed.entries] == [
+        "الأول",
+        "تكرار المعرف",
+        "تكرار المعرف مرة أخرى",
+        "الثاني",
+    ]
     assert "kept 2 entries whose GUID repeats an earlier one under a new link" in feed.warnings
     assert "dropped 1 entries repeating an earlier link" in feed.warnings
 

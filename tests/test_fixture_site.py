@@ -561,6 +561,7 @@ def test_stop_closes_idle_keep_alive_connections_promptly():
     assert threading.active_count() < before
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    conn.close()
 
 
 def test_special_feed_links_can_be_listed_in_a_feed(news_site: NewsSite):
@@ -635,4 +636,6 @@ def test_standalone_mode_serves_until_interrupted(repo_root):
         assert feedparser.parse(fetch(f"http://127.0.0.1:{port}/feed/")[2]).entries
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        # communicate() drains and closes both pipes
+        process.communicate(timeout=10)
+        assert process.returncode == 0

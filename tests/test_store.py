@@ -179,6 +179,7 @@ def test_a_run_killed_mid_write_leaves_a_consistent_store(tmp_path: Path) -> Non
     assert proc.stdout.readline().strip() == b"ready"
     proc.kill()
     proc.wait()
+    proc.stdout.close()
     store = SQLiteStore(db)
     assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     count = store.counts()["new"]
