@@ -110,9 +110,14 @@ def _m1_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _m2_state(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated TEXT)")
+
+
 # Schema changes are small named functions applied in order, each exactly once.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m1_initial),
+    ("state", _m2_state),
 ]
 
 
@@ -459,6 +464,20 @@ class SQLiteStore:
         pending = self._db.execute("SELECT count(*) FROM entries WHERE state != 'done'")
         counts["pending"] = pending.fetchone()[0]
         return counts
+
+    # small named values (the scheduler's job state, digest marks) ---------------
+
+    def get_state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO state (key, value, updated) VALUES (?, ?, ?) ON CONFLICT (key)"
+                " DO UPDATE SET value = excluded.value, updated = excluded.updated",
+                (key, value, _iso(datetime.now(UTC))),
+            )
 
     # runs and feed health ----------------------------------------------------------
 

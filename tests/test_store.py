@@ -188,3 +188,14 @@ def test_a_run_killed_mid_write_leaves_a_consistent_store(tmp_path: Path) -> Non
     lengths = {len(a.text) for a in store.articles()}
     assert lengths == {len("نص " * 200)}
     store.close()
+
+
+def test_state_values_persist(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    assert store.get_state("schedule") is None
+    store.set_state("schedule", '{"bbc": 1}')
+    store.set_state("schedule", '{"bbc": 2}')
+    store.close()
+    again = SQLiteStore(tmp_path / "s.db")
+    assert again.get_state("schedule") == '{"bbc": 2}'
+    again.close()
