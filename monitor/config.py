@@ -60,6 +60,15 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "download_timeout": Setting((int, float), 30.0, "seconds before one request is given up"),
         "max_page_bytes": Setting((int,), 10_000_000, "responses larger than this are refused"),
         "concurrency_per_host": Setting((int,), 2, "simultaneous requests to one host"),
+        "retry_delay": Setting(
+            (int, float),
+            600,
+            "seconds before a failed article page is tried again; doubles "
+            "with each failure, at most a day; a server's Retry-After is honoured",
+        ),
+        "robots_cache": Setting(
+            (int, float), 86400, "seconds a host's robots.txt is reused before it is fetched again"
+        ),
         "max_attempts": Setting(
             (int,), 5, "failed article fetches are retried on later runs this many times in all"
         ),
@@ -125,6 +134,8 @@ class CrawlSettings:
     max_page_bytes: int = 10_000_000
     concurrency_per_host: int = 2
     max_attempts: int = 5
+    retry_delay: float = 600.0
+    robots_cache: float = 86400.0
 
 
 @dataclass(frozen=True)
@@ -192,6 +203,9 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
     return parse_config(data, where=where, sources_where=sources_where)
 
 
+_FLOAT_KEYS = ("download_delay", "download_timeout", "retry_delay", "robots_cache")
+
+
 def parse_config(
     data: Mapping[str, Any], *, where: str | None = None, sources_where: str | None = None
 ) -> Config:
@@ -208,10 +222,10 @@ def parse_config(
     store_url = store.get("url", DEFAULT_STORE_URL)
     _check_store_url(store_url, where)
     crawl_values: dict[str, Any] = {
-        k: float(v) if k in ("download_delay", "download_timeout") else v for k, v in crawl.items()
+        k: float(v) if k in _FLOAT_KEYS else v for k, v in crawl.items()
     }
     crawl_settings = CrawlSettings(**crawl_values)
-    for key in ("download_delay", "download_timeout"):
+    for key in _FLOAT_KEYS:
         if getattr(crawl_settings, key) < 0:
             raise ConfigError("must not be negative", path=where, key=f"crawl.{key}")
     for key in ("max_page_bytes", "concurrency_per_host", "max_attempts"):

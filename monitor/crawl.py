@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TextIO
 
 from monitor.config import Config, Source
@@ -27,6 +27,7 @@ from store.base import FeedPoll, Store, StoredArticle
 log = logging.getLogger("rasad")
 
 Clock = Callable[[], datetime]
+_MAX_RETRY_DELAY = 86400.0
 
 
 def utcnow() -> datetime:
@@ -121,7 +122,7 @@ class CrawlRun:
 
     def pending_entries(self, source: Source) -> list[FeedEntry]:
         """Entries an earlier run listed but did not store (killed, or failed)."""
-        pending = self.store.pending(source.name, self.config.crawl.max_attempts)
+        pending = self.store.pending(source.name, self.config.crawl.max_attempts, self.clock())
         self.report.source(source.name).retried += len(pending)
         return [p.entry for p in pending]
 
@@ -137,8 +138,18 @@ class CrawlRun:
         if self._fetched % 50 == 0:
             self.say(f"... {self._fetched} article pages fetched")
 
-    def article_failed(self, source: str, url: str, reason: str) -> None:
-        attempts = self.store.record_failure(source, url, reason, self.clock())
+    def article_failed(
+        self, source: str, url: str, reason: str, retry_after: float | None = None
+    ) -> None:
+        """Record a failed page; it is tried again after a backoff that doubles with each
+        failure (at most a day), and never before the server's Retry-After."""
+        now = self.clock()
+        failures = self.store.attempts(url) + 1
+        delay = min(self.config.crawl.retry_delay * 2 ** (failures - 1), _MAX_RETRY_DELAY)
+        delay = max(delay, retry_after or 0.0)
+        attempts = self.store.record_failure(
+            source, url, reason, now, now + timedelta(seconds=delay)
+        )
         report = self.report.source(source)
         report.failed[reason] += 1
         if attempts >= self.config.crawl.max_attempts:
@@ -150,6 +161,24 @@ class CrawlRun:
         key = "updated" if outcome == "updated" else article.status
         self.report.source(article.source).stored[key] += 1
         return outcome
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header (seconds, or an HTTP date) as seconds from `now`."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 def describe_failure(failure: object) -> tuple[str, str]:

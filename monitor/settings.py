@@ -24,7 +24,7 @@ ITEM_PIPELINES = {
 ROBOTSTXT_OBEY = True
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "monitor.middlewares.SharedRobotsTxtMiddleware": 100,
+    "monitor.middlewares.StoredRobotsTxtMiddleware": 100,
 }
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

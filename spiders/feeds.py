@@ -15,7 +15,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from monitor.config import Source
-from monitor.crawl import CrawlRun, describe_failure
+from monitor.crawl import CrawlRun, describe_failure, retry_after_seconds
 from monitor.items import FetchedPage
 from monitor.models import FeedEntry
 from monitor.urls import canonical_url
@@ -117,7 +117,14 @@ class FeedSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         reason, _detail = describe_failure(failure)
         entry: FeedEntry = request.cb_kwargs["entry"]
-        self.run.article_failed(request.cb_kwargs["source"].name, entry.url, reason)
+        response = getattr(failure.value, "response", None)
+        retry_after = None
+        if response is not None:
+            header = response.headers.get(b"Retry-After")
+            retry_after = retry_after_seconds(
+                header.decode("latin-1") if header else None, self.run.clock()
+            )
+        self.run.article_failed(request.cb_kwargs["source"].name, entry.url, reason, retry_after)
 
 
 def _status(failure: Failure) -> int | None:

@@ -61,6 +61,7 @@ class FeedPoll:
     entries: int = 0
     etag: str | None = None
     last_modified: str | None = None
+    state: str | None = None  # the polling policy's state after this poll (JSON)
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,23 @@ class Store(Protocol):
     def record_poll(
         self, poll: FeedPoll, entries: Sequence[FeedEntry] = (), max_attempts: int = 5
     ) -> list[FeedEntry]: ...
-    def pending(self, source: str, max_attempts: int) -> list[PendingEntry]: ...
-    def record_failure(self, source: str, url: str, reason: str, when: datetime) -> int: ...
+    def pending(
+        self, source: str, max_attempts: int, now: datetime | None = None
+    ) -> list[PendingEntry]: ...
+    def attempts(self, url: str) -> int: ...
+    def record_failure(
+        self,
+        source: str,
+        url: str,
+        reason: str,
+        when: datetime,
+        next_attempt: datetime | None = None,
+    ) -> int: ...
+    def feed_state(self, source: str, feed_url: str) -> str | None: ...
+
+    # robots.txt cache
+    def cached_robots(self, host: str) -> tuple[int, bytes, datetime] | None: ...
+    def cache_robots(self, host: str, status: int, body: bytes, fetched: datetime) -> None: ...
 
     # articles
     def add(self, article: StoredArticle) -> str: ...

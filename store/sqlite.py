@@ -114,10 +114,23 @@ def _m2_state(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated TEXT)")
 
 
+def _m3_polling(db: sqlite3.Connection) -> None:
+    # when a failed page may be tried again (backoff, Retry-After); NULL: at once
+    db.execute("ALTER TABLE entries ADD COLUMN next_attempt TEXT")
+    # the polling policy's per-feed state (monitor.polling.FeedState as JSON)
+    db.execute("ALTER TABLE feeds ADD COLUMN state TEXT")
+    # robots.txt per host, reused across runs for a day (RFC 9309 allows caching for 24 h)
+    db.execute(
+        "CREATE TABLE robots (host TEXT PRIMARY KEY, status INTEGER NOT NULL,"
+        " body BLOB NOT NULL, fetched TEXT NOT NULL)"
+    )
+
+
 # Schema changes are small named functions applied in order, each exactly once.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m1_initial),
     ("state", _m2_state),
+    ("polling", _m3_polling),
 ]
 
 
@@ -238,8 +251,9 @@ class SQLiteStore:
             if not poll.ok:
                 db.execute(
                     "UPDATE feeds SET last_poll = ?, last_status = ?, last_error = ?,"
-                    " error_streak = error_streak + 1 WHERE source = ? AND url = ?",
-                    (when, poll.http_status, poll.error, poll.source, poll.feed_url),
+                    " error_streak = error_streak + 1, state = coalesce(?, state)"
+                    " WHERE source = ? AND url = ?",
+                    (when, poll.http_status, poll.error, poll.state, poll.source, poll.feed_url),
                 )
                 return []
             to_fetch, added = self._add_entries(db, poll, entries, when, max_attempts)
@@ -247,7 +261,8 @@ class SQLiteStore:
                 "UPDATE feeds SET last_poll = ?, last_success = ?, last_status = ?,"
                 " last_error = NULL, error_streak = 0, items_seen = items_seen + ?,"
                 " last_new_item = CASE WHEN ? > 0 THEN ? ELSE last_new_item END,"
-                " etag = ?, last_modified = ? WHERE source = ? AND url = ?",
+                " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
+                " state = coalesce(?, state) WHERE source = ? AND url = ?",
                 (
                     when,
                     when,
@@ -257,11 +272,19 @@ class SQLiteStore:
                     when,
                     poll.etag,
                     poll.last_modified,
+                    poll.state,
                     poll.source,
                     poll.feed_url,
                 ),
             )
             return to_fetch
+
+    def feed_state(self, source: str, feed_url: str) -> str | None:
+        """The polling policy's saved state of one feed (JSON), if it was polled before."""
+        row = self._db.execute(
+            "SELECT state FROM feeds WHERE source = ? AND url = ?", (source, feed_url)
+        ).fetchone()
+        return row[0] if row else None
 
     def _add_entries(
         self,
@@ -291,19 +314,24 @@ class SQLiteStore:
                 ),
             )
             added += cursor.rowcount
-            state, attempts = db.execute(
-                "SELECT state, attempts FROM entries WHERE canonical_url = ?", (key,)
+            state, attempts, next_attempt = db.execute(
+                "SELECT state, attempts, next_attempt FROM entries WHERE canonical_url = ?",
+                (key,),
             ).fetchone()
-            if state != "done" and attempts < max_attempts:
+            due = next_attempt is None or next_attempt <= when
+            if state != "done" and attempts < max_attempts and due:
                 to_fetch.append(entry)
         return to_fetch, added
 
-    def pending(self, source: str, max_attempts: int) -> list[PendingEntry]:
-        """Entries of a source still waiting for their article, under the attempt limit."""
+    def pending(
+        self, source: str, max_attempts: int, now: datetime | None = None
+    ) -> list[PendingEntry]:
+        """Entries of a source still waiting for their article, under the attempt limit and,
+        given `now`, due (a failed page waits out its backoff before it is tried again)."""
         rows = self._db.execute(
             "SELECT * FROM entries WHERE source = ? AND state != 'done' AND attempts < ?"
-            " ORDER BY first_seen",
-            (source, max_attempts),
+            " AND (? IS NULL OR next_attempt IS NULL OR next_attempt <= ?) ORDER BY first_seen",
+            (source, max_attempts, _iso(now), _iso(now)),
         )
         return [
             PendingEntry(
@@ -320,8 +348,23 @@ class SQLiteStore:
             for r in rows
         ]
 
-    def record_failure(self, source: str, url: str, reason: str, when: datetime) -> int:
-        """Count a failed fetch or extraction; returns the attempts made so far."""
+    def attempts(self, url: str) -> int:
+        """How often fetching this URL's article has failed so far."""
+        row = self._db.execute(
+            "SELECT attempts FROM entries WHERE canonical_url = ?", (canonical_url(url),)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def record_failure(
+        self,
+        source: str,
+        url: str,
+        reason: str,
+        when: datetime,
+        next_attempt: datetime | None = None,
+    ) -> int:
+        """Count a failed fetch or extraction; returns the attempts made so far.
+        `next_attempt`: not to be tried again before then (None: on the next run)."""
         key = canonical_url(url)
         with self._tx() as db:
             db.execute(
@@ -331,8 +374,8 @@ class SQLiteStore:
             )
             db.execute(
                 "UPDATE entries SET state = 'failed', attempts = attempts + 1, last_error = ?,"
-                " last_attempt = ? WHERE canonical_url = ? AND state != 'done'",
-                (reason, _iso(when), key),
+                " last_attempt = ?, next_attempt = ? WHERE canonical_url = ? AND state != 'done'",
+                (reason, _iso(when), _iso(next_attempt), key),
             )
             row = db.execute("SELECT attempts FROM entries WHERE canonical_url = ?", (key,))
             return int(row.fetchone()[0])
@@ -464,6 +507,24 @@ class SQLiteStore:
         pending = self._db.execute("SELECT count(*) FROM entries WHERE state != 'done'")
         counts["pending"] = pending.fetchone()[0]
         return counts
+
+    # robots.txt cache -----------------------------------------------------------
+
+    def cached_robots(self, host: str) -> tuple[int, bytes, datetime] | None:
+        """(HTTP status, body, when fetched) of a host's robots.txt, if cached."""
+        row = self._db.execute(
+            "SELECT status, body, fetched FROM robots WHERE host = ?", (host,)
+        ).fetchone()
+        return (row[0], bytes(row[1]), datetime.fromisoformat(row[2])) if row else None
+
+    def cache_robots(self, host: str, status: int, body: bytes, fetched: datetime) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO robots (host, status, body, fetched) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (host) DO UPDATE SET status = excluded.status,"
+                " body = excluded.body, fetched = excluded.fetched",
+                (host, status, body, _iso(fetched)),
+            )
 
     # small named values (the scheduler's job state, digest marks) ---------------
 

@@ -152,13 +152,14 @@ def test_crawl_stores_clean_articles_once(site: NewsSite, tmp_path: Path) -> Non
     assert second.returncode == 0, second.stdout + second.stderr
     assert site.article_requests() == [], "the second crawl fetched stored articles again"
     assert not site.requests(Routes.PRIVATE_PREFIX)
+    assert not site.requests("/robots.txt"), "robots.txt is reused from the store for a day"
     assert "0 pages fetched, 0 new" in second.stdout
     assert len(export(config, "--all")) == len(records)
 
 
 def test_article_failures_are_recorded_and_retried(tmp_path: Path) -> None:
     with demo_site(seeds=True, special=True) as site:
-        config = write_config(tmp_path, site, crawl={"download_timeout": 5})
+        config = write_config(tmp_path, site, crawl={"download_timeout": 5, "retry_delay": 0})
         result = rasad("crawl", "--config", str(config))
         # article-level failures do not fail the run
         assert result.returncode == 0, result.stdout + result.stderr
@@ -178,7 +179,27 @@ def test_article_failures_are_recorded_and_retried(tmp_path: Path) -> None:
         again = rasad("crawl", "--config", str(config))
         assert again.returncode == 0
         assert site.requests(Routes.NOT_FOUND), "a failed page is retried on the next run"
+        assert not site.requests(Routes.RATE_LIMITED), "Retry-After: 120 is honoured"
         assert site.article_requests() == []
+
+
+def test_failed_pages_wait_out_their_backoff(tmp_path: Path) -> None:
+    with demo_site(seeds=True, special=True) as site:
+        config = write_config(tmp_path, site, crawl={"download_timeout": 5})
+        assert rasad("crawl", "--config", str(config)).returncode == 0
+        db = sqlite3.connect(tmp_path / "rasad.db")
+        waits = dict(
+            db.execute(
+                "SELECT url, (julianday(next_attempt) - julianday(last_attempt)) * 86400"
+                " FROM entries WHERE state = 'failed'"
+            )
+        )
+        db.close()
+        assert 590 <= waits[site.url(Routes.NOT_FOUND)] <= 610  # crawl.retry_delay, first failure
+        site.clear_requests()
+        assert rasad("crawl", "--config", str(config)).returncode == 0
+        retried = [r.path for r in site.requests() if r.path.startswith("/news/2024/06/18/")]
+        assert retried == [], "failed pages were fetched again before their backoff ended"
 
 
 def test_huge_and_slow_pages_are_refused_not_fatal(tmp_path: Path) -> None:
