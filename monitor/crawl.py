@@ -28,6 +28,7 @@ log = logging.getLogger("rasad")
 
 Clock = Callable[[], datetime]
 _MAX_RETRY_DELAY = 86400.0
+FAILING_STREAK = 3  # a feed failing this many polls in a row is flagged in the report
 
 
 def utcnow() -> datetime:
@@ -104,7 +105,6 @@ class CrawlRun:
         report = self.report.source(source)
         if not counted:
             report.feeds_polled += 1
-        report.feed_errors.append(f"{feed_url}: {reason}")
         self.store.record_poll(
             FeedPoll(
                 source=source,
@@ -115,6 +115,17 @@ class CrawlRun:
                 error=reason,
             )
         )
+        streak = next(
+            (
+                h.error_streak
+                for h in self.store.feed_health()
+                if h.source == source and h.feed_url == feed_url
+            ),
+            1,
+        )
+        if streak >= FAILING_STREAK:
+            reason += f" — failed {streak} polls in a row: check the feed URL"
+        report.feed_errors.append(f"{feed_url}: {reason}")
         self.say(f"[{source}] {feed_url}: FAILED: {reason}")
 
     def source_unusable(self, source: Source, reason: str) -> None:

@@ -230,6 +230,9 @@ def test_a_failing_feed_fails_the_source(tmp_path: Path) -> None:
         assert by_feed[site.url(Routes.NOT_A_FEED)]["error_streak"] == 1
         assert by_feed[site.url("/feed/")]["last_success"] is not None
         assert by_feed[site.url("/feed/")]["items_seen"] == 6
+        for _ in range(2):
+            again = rasad("crawl", "--config", str(config))
+        assert "failed 3 polls in a row: check the feed URL" in again.stdout
 
 
 def test_unreachable_feed_host(tmp_path: Path) -> None:
