@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TextIO
 
+from monitor import polling
 from monitor.config import Config, Source
 from monitor.errors import FeedError
 from monitor.feeds import parse_feed
@@ -28,7 +29,7 @@ log = logging.getLogger("rasad")
 
 Clock = Callable[[], datetime]
 _MAX_RETRY_DELAY = 86400.0
-FAILING_STREAK = 3  # a feed failing this many polls in a row is flagged in the report
+FAILING_STREAK = polling.FAILING_STREAK  # failing this many polls in a row is flagged
 
 
 def utcnow() -> datetime:
@@ -57,6 +58,7 @@ class CrawlRun:
             self.report.source(source.name)
         self._fetched = 0
         self._by_name = {s.name: s for s in self.sources}
+        self._states: dict[tuple[str, str], polling.FeedState] = {}
         self.lexicon = load_lexicon(config.relevance.lexicon)
 
     def say(self, message: str) -> None:
@@ -65,29 +67,70 @@ class CrawlRun:
 
     # feeds -----------------------------------------------------------------------
 
+    def feed_request_headers(self, source: Source, feed_url: str) -> dict[str, str] | None:
+        """Conditional-GET headers for a feed, or None when it must not be polled now: a
+        server's Retry-After still holds, or it is failing and its backoff has not passed.
+        A healthy feed is polled on every crawl: cron and the scheduler decide how often."""
+        now = self.clock()
+        state = self._state(source.name, feed_url)
+        waiting = state.retry_after_until is not None and now < state.retry_after_until
+        backing_off = state.error_streak > 0 and not polling.is_due(state, now)
+        if waiting or backing_off:
+            until = state.retry_after_until if waiting else state.next_due
+            why = "Retry-After" if waiting else f"backoff after {state.error_streak} failures"
+            self.report.source(source.name).deferred.append(
+                f"{feed_url}: not polled until {until:%Y-%m-%d %H:%M} UTC ({why})"
+            )
+            return None
+        return polling.conditional_headers(state, now)
+
     def feed_polled(
         self, source: str, feed_url: str, body: bytes, status: int, headers: Mapping[str, str]
     ) -> list[FeedEntry]:
-        """Parse a fetched feed, record it with its entries; return the entries to fetch."""
+        """Record a feed response (200, 304 or an HTTP error); return the entries to fetch."""
         report = self.report.source(source)
         report.feeds_polled += 1
+        if status == 304:
+            report.not_modified += 1
+            state = self._after(source, feed_url, status, headers)
+            poll = FeedPoll(
+                source, feed_url, self.clock(), ok=True, http_status=304, state=state.to_json()
+            )
+            to_fetch = self.store.record_poll(poll).to_fetch
+            self.say(f"[{source}] {feed_url}: not modified")
+            return to_fetch
+        if status >= 400:
+            self.feed_failed(source, feed_url, f"HTTP {status}", status, headers, counted=True)
+            return []
         try:
             feed = parse_feed(body, feed_url, headers, default_tz=self.timezone(source))
         except FeedError as exc:
-            self.feed_failed(source, feed_url, str(exc), status, counted=True)
+            self.feed_failed(source, feed_url, str(exc), status, headers, counted=True)
             return []
         report.feed_warnings.extend(f"{feed_url}: {w}" for w in feed.warnings)
         poll = FeedPoll(
-            source=source,
-            feed_url=feed_url,
-            polled=self.clock(),
+            source,
+            feed_url,
+            self.clock(),
             ok=True,
             http_status=status,
             entries=len(feed.entries),
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
         )
-        to_fetch = self.store.record_poll(poll, feed.entries, self.config.crawl.max_attempts)
+        outcome = self.store.record_poll(poll, feed.entries, self.config.crawl.max_attempts)
+        state = self._after(
+            source,
+            feed_url,
+            status,
+            headers,
+            new_items=outcome.new_entries,
+            listed_items=len(feed.entries),
+            hints=polling.feed_hints(body),
+            item_dates=[e.published for e in feed.entries if e.published],
+        )
+        self.store.set_feed_state(source, feed_url, state.to_json())
+        to_fetch = outcome.to_fetch
         report.entries += len(feed.entries)
         report.already_stored += len(feed.entries) - len(to_fetch)
         self.say(f"[{source}] {feed_url}: {len(feed.entries)} entries, {len(to_fetch)} to fetch")
@@ -99,34 +142,75 @@ class CrawlRun:
         feed_url: str,
         reason: str,
         status: int | None = None,
+        headers: Mapping[str, str] | None = None,
         *,
         counted: bool = False,
     ) -> None:
         report = self.report.source(source)
         if not counted:
             report.feeds_polled += 1
+        state = self._after(source, feed_url, status or 0, headers or {}, error=reason)
         self.store.record_poll(
             FeedPoll(
-                source=source,
-                feed_url=feed_url,
-                polled=self.clock(),
+                source,
+                feed_url,
+                self.clock(),
                 ok=False,
                 http_status=status,
                 error=reason,
+                state=state.to_json(),
             )
         )
-        streak = next(
-            (
-                h.error_streak
-                for h in self.store.feed_health()
-                if h.source == source and h.feed_url == feed_url
-            ),
-            1,
-        )
-        if streak >= FAILING_STREAK:
-            reason += f" — failed {streak} polls in a row: check the feed URL"
+        if polling.is_failing(state, FAILING_STREAK):
+            reason += f" — failed {state.error_streak} polls in a row: check the feed URL"
+        if state.retry_after_until:
+            reason += f" (Retry-After: not before {state.retry_after_until:%Y-%m-%d %H:%M} UTC)"
         report.feed_errors.append(f"{feed_url}: {reason}")
         self.say(f"[{source}] {feed_url}: FAILED: {reason}")
+
+    def _state(self, source: str, feed_url: str) -> polling.FeedState:
+        key = (source, feed_url)
+        if key not in self._states:
+            try:
+                self._states[key] = polling.FeedState.from_json(
+                    self.store.feed_state(source, feed_url)
+                )
+            except ValueError:  # unreadable (written by a broken build): start afresh
+                self._states[key] = polling.FeedState()
+        return self._states[key]
+
+    def _after(
+        self,
+        source: str,
+        feed_url: str,
+        status: int,
+        headers: Mapping[str, str],
+        *,
+        new_items: int = 0,
+        listed_items: int = 0,
+        hints: polling.FeedHints = polling.NO_HINTS,
+        item_dates: Sequence[datetime] = (),
+        error: str | None = None,
+    ) -> polling.FeedState:
+        base = self._by_name[source].interval if source in self._by_name else 900
+        low, high = polling.interval_bounds(base)
+        state = polling.after_poll(
+            self._state(source, feed_url),
+            self.clock(),
+            status=status,
+            headers=headers,
+            new_items=new_items,
+            content_changed=new_items > 0,
+            feed_hints=hints,
+            base_interval_s=base,
+            min_interval_s=low,
+            max_interval_s=high,
+            listed_items=listed_items,
+            item_dates=item_dates,
+            error=error,
+        )
+        self._states[(source, feed_url)] = state
+        return state
 
     def source_unusable(self, source: Source, reason: str) -> None:
         self.report.source(source.name).feed_errors.append(reason)

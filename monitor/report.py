@@ -11,6 +11,8 @@ from typing import Any
 class SourceReport:
     name: str
     feeds_polled: int = 0
+    not_modified: int = 0  # feeds answered 304 Not Modified
+    deferred: list[str] = field(default_factory=list)  # feeds not polled (Retry-After, backoff)
     feed_errors: list[str] = field(default_factory=list)  # "URL: what went wrong"
     feed_warnings: list[str] = field(default_factory=list)
     entries: int = 0  # items listed by the feeds (after in-feed duplicates)
@@ -23,13 +25,16 @@ class SourceReport:
 
     @property
     def ok(self) -> bool:
-        return not self.feed_errors
+        """A source is failing while any feed failed, or is held back after failures."""
+        return not self.feed_errors and not self.deferred
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "ok": self.ok,
             "feeds_polled": self.feeds_polled,
+            "not_modified": self.not_modified,
+            "deferred": self.deferred,
             "feed_errors": self.feed_errors,
             "feed_warnings": self.feed_warnings,
             "entries": self.entries,
@@ -76,14 +81,15 @@ class RunReport:
     def render(self) -> str:
         """A table per source, then the failures spelled out, then one summary line."""
         header = (
-            f"{'source':<20} {'feeds':>5} {'entries':>7} {'known':>6} {'fetched':>7} "
+            f"{'source':<20} {'feeds':>5} {'304':>4} {'entries':>7} {'known':>6} {'fetched':>7} "
             f"{'new':>5} {'dup':>5} {'off':>5} {'upd':>5} {'failed':>6}"
         )
         lines = [header, "-" * len(header)]
         for s in self.sources.values():
             feeds = f"{s.feeds_polled - len(s.feed_errors)}/{s.feeds_polled}"
             lines.append(
-                f"{s.name[:20]:<20} {feeds:>5} {s.entries:>7} {s.already_stored:>6} "
+                f"{s.name[:20]:<20} {feeds:>5} {s.not_modified:>4} {s.entries:>7} "
+                f"{s.already_stored:>6} "
                 f"{s.fetched:>7} {s.stored['new']:>5} {s.stored['duplicate']:>5} "
                 f"{s.stored['off_topic']:>5} {s.stored['updated']:>5} {sum(s.failed.values()):>6}"
             )
@@ -104,6 +110,8 @@ class RunReport:
         for s in self.sources.values():
             for error in s.feed_errors:
                 lines.append(f"  {s.name}: feed failed: {error}")
+            for held in s.deferred:
+                lines.append(f"  {s.name}: feed held back: {held}")
             for warning in s.feed_warnings:
                 lines.append(f"  {s.name}: feed warning: {warning}")
             if s.failed:

@@ -30,6 +30,8 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # One retry for connection errors and 5xx inside a run; later runs retry the rest.
 RETRY_TIMES = 1
+# 429 is not retried at once: the server's Retry-After is honoured on a later run instead.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 REDIRECT_MAX_TIMES = 10
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10_000_000

@@ -28,6 +28,11 @@ def _headers(response: Response) -> dict[str, str]:
     }
 
 
+# Feed responses the spider's callback sees instead of an HttpError: 304 is "nothing new",
+# and the errors carry what the polling policy needs (Retry-After, gone, ...).
+FEED_STATUSES = [304, *range(400, 600)]
+
+
 class FeedSpider(scrapy.Spider):
     name = "feeds"
 
@@ -51,14 +56,20 @@ class FeedSpider(scrapy.Spider):
                     "available yet: add `feeds`",
                 )
             for feed_url in source.feeds:
-                yield self._request(
+                headers = self.run.feed_request_headers(source, feed_url)
+                if headers is None:
+                    continue
+                feed_request = self._request(
                     source,
                     feed_url,
                     self.parse_feed,
                     self.feed_failed,
                     priority=10,
                     dont_filter=True,
+                    meta={"handle_httpstatus_list": FEED_STATUSES},
                 )
+                feed_request.headers.update(headers)
+                yield feed_request
             for entry in self.run.pending_entries(source):
                 if request := self._article_request(source, entry):
                     yield request

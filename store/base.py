@@ -65,6 +65,14 @@ class FeedPoll:
 
 
 @dataclass(frozen=True)
+class PollOutcome:
+    """What recording a poll found: the entries to fetch, and how many were never seen."""
+
+    to_fetch: list[FeedEntry]
+    new_entries: int = 0
+
+
+@dataclass(frozen=True)
 class FeedHealth:
     source: str
     feed_url: str
@@ -75,6 +83,7 @@ class FeedHealth:
     error_streak: int
     items_seen: int
     last_new_item: datetime | None
+    state: str | None = None  # the polling policy's state (JSON)
 
 
 class Store(Protocol):
@@ -88,7 +97,8 @@ class Store(Protocol):
     def seen(self, url: str) -> bool: ...
     def record_poll(
         self, poll: FeedPoll, entries: Sequence[FeedEntry] = (), max_attempts: int = 5
-    ) -> list[FeedEntry]: ...
+    ) -> PollOutcome: ...
+    def set_feed_state(self, source: str, feed_url: str, state: str) -> None: ...
     def pending(
         self, source: str, max_attempts: int, now: datetime | None = None
     ) -> list[PendingEntry]: ...

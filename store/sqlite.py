@@ -20,7 +20,14 @@ from monitor.errors import StoreError
 from monitor.models import FeedEntry
 from monitor.seeds import Seed, text_hash
 from monitor.urls import canonical_url
-from store.base import STATUSES, FeedHealth, FeedPoll, PendingEntry, StoredArticle
+from store.base import (
+    STATUSES,
+    FeedHealth,
+    FeedPoll,
+    PendingEntry,
+    PollOutcome,
+    StoredArticle,
+)
 
 
 def _script(db: sqlite3.Connection, sql: str) -> None:
@@ -236,11 +243,12 @@ class SQLiteStore:
 
     def record_poll(
         self, poll: FeedPoll, entries: Sequence[FeedEntry] = (), max_attempts: int = 5
-    ) -> list[FeedEntry]:
+    ) -> PollOutcome:
         """Record one feed poll and its entries in one transaction.
 
-        Returns the entries whose article is not stored yet (new ones, and ones left
-        pending or failed by earlier runs with attempts to spare), in feed order.
+        The outcome lists the entries whose article is not stored yet (new ones, and ones
+        left pending or failed by earlier runs, due and with attempts to spare), in feed
+        order, and counts the entries never seen before.
         """
         when = _iso(poll.polled)
         with self._tx() as db:
@@ -255,7 +263,7 @@ class SQLiteStore:
                     " WHERE source = ? AND url = ?",
                     (when, poll.http_status, poll.error, poll.state, poll.source, poll.feed_url),
                 )
-                return []
+                return PollOutcome([])
             to_fetch, added = self._add_entries(db, poll, entries, when, max_attempts)
             db.execute(
                 "UPDATE feeds SET last_poll = ?, last_success = ?, last_status = ?,"
@@ -277,7 +285,13 @@ class SQLiteStore:
                     poll.feed_url,
                 ),
             )
-            return to_fetch
+            return PollOutcome(to_fetch, added)
+
+    def set_feed_state(self, source: str, feed_url: str, state: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE feeds SET state = ? WHERE source = ? AND url = ?", (state, source, feed_url)
+            )
 
     def feed_state(self, source: str, feed_url: str) -> str | None:
         """The polling policy's saved state of one feed (JSON), if it was polled before."""
@@ -581,6 +595,7 @@ class SQLiteStore:
                 error_streak=r["error_streak"],
                 items_seen=r["items_seen"],
                 last_new_item=_dt(r["last_new_item"]),
+                state=r["state"],
             )
             for r in rows
         ]

@@ -76,12 +76,19 @@ def export(config: Path, *extra: str) -> list[dict[str, object]]:
 
 
 def write_config(
-    tmp_path: Path, site: NewsSite, *, timezone: str | None = None, **kwargs: object
+    tmp_path: Path,
+    site: NewsSite,
+    *,
+    timezone: str | None = None,
+    interval: str | None = None,
+    **kwargs: object,
 ) -> Path:
-    """The fixture site as the only source; `timezone` is appended to its [[sources]] table."""
+    """The fixture site as the only source; `timezone` and `interval` go in its [[sources]]."""
     text = rasad_config(site, f"sqlite:///{tmp_path}/rasad.db", **kwargs)  # type: ignore[arg-type]
     if timezone:
         text += f'timezone = "{timezone}"\n'
+    if interval:
+        text += f'interval = "{interval}"\n'
     path = tmp_path / "rasad.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -230,9 +237,24 @@ def test_a_failing_feed_fails_the_source(tmp_path: Path) -> None:
         assert by_feed[site.url(Routes.NOT_A_FEED)]["error_streak"] == 1
         assert by_feed[site.url("/feed/")]["last_success"] is not None
         assert by_feed[site.url("/feed/")]["items_seen"] == 6
-        for _ in range(2):
-            again = rasad("crawl", "--config", str(config))
-        assert "failed 3 polls in a row: check the feed URL" in again.stdout
+        # at once again: the failing feeds wait out their backoff, the source still fails
+        again = rasad("crawl", "--config", str(config))
+        assert again.returncode == 1
+        assert f"feed held back: {site.url(Routes.NOT_A_FEED)}: not polled until" in again.stdout
+        assert "(backoff after 1 failures)" in again.stdout
+
+
+def test_a_feed_failing_three_polls_in_a_row_is_flagged(tmp_path: Path) -> None:
+    with seed_site() as site:
+        # a 1-second interval: the backoff (1 s, then 2 s) passes between the runs
+        config = write_config(tmp_path, site, feeds=[Routes.NOT_A_FEED], interval="1s")
+        outputs = []
+        for pause in (0, 1.2, 2.2):
+            time.sleep(pause)
+            outputs.append(rasad("crawl", "--config", str(config)).stdout)
+        assert site.requests(Routes.NOT_A_FEED).__len__() == 3, outputs
+        assert "failed 3 polls in a row: check the feed URL" in outputs[-1]
+        assert "in a row" not in outputs[1]
 
 
 def test_unreachable_feed_host(tmp_path: Path) -> None:

@@ -83,12 +83,15 @@ def test_seeds_load_once(store: SQLiteStore) -> None:
 
 def test_frontier_returns_only_unstored_entries(store: SQLiteStore) -> None:
     entries = [FeedEntry(url=f"http://127.0.0.1/a/{i}", title=f"خبر {i}") for i in range(3)]
-    assert store.record_poll(poll(3), entries) == entries
+    outcome = store.record_poll(poll(3), entries)
+    assert outcome.to_fetch == entries and outcome.new_entries == 3
     store.add(article("http://127.0.0.1/a/0"))
     assert store.seen("http://127.0.0.1/a/0")
     assert store.seen("HTTP://127.0.0.1/a/0#comments")  # canonical form
     assert not store.seen("http://127.0.0.1/a/1")
-    assert [e.url for e in store.record_poll(poll(3), entries)] == [e.url for e in entries[1:]]
+    again = store.record_poll(poll(3), entries)
+    assert [e.url for e in again.to_fetch] == [e.url for e in entries[1:]]
+    assert again.new_entries == 0
     pending = store.pending("sky", max_attempts=5)
     assert [p.entry.url for p in pending] == [e.url for e in entries[1:]]
     health = store.feed_health()[0]
@@ -102,7 +105,7 @@ def test_failures_count_attempts_and_stop_at_the_limit(store: SQLiteStore) -> No
         assert store.record_failure("sky", entry.url, "http_500", NOW) == expected
     assert store.pending("sky", max_attempts=5)[0].attempts == 3
     assert store.pending("sky", max_attempts=3) == []
-    assert store.record_poll(poll(1), [entry], max_attempts=3) == []
+    assert store.record_poll(poll(1), [entry], max_attempts=3).to_fetch == []
 
 
 def test_feed_failures_build_an_error_streak(store: SQLiteStore) -> None:

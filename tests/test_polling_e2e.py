@@ -1,0 +1,100 @@
+"""Cheap, polite re-polls end to end: conditional GET, robots.txt from the store,
+only new items fetched, Retry-After honoured across runs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fixture_site import (
+    SiteArticle,
+    demo_site,
+    load_ant_articles,
+    seed_site,
+    shared_data_dir,
+)
+from test_crawl_e2e import export, rasad, write_config
+
+pytestmark = pytest.mark.slow
+
+
+def test_an_unchanged_repoll_costs_one_conditional_request_per_feed(tmp_path: Path) -> None:
+    ant = load_ant_articles(24, seed=11) if shared_data_dir() else []
+    with demo_site(ant) as site:
+        config = write_config(tmp_path, site)
+        assert rasad("crawl", "--config", str(config)).returncode == 0
+        stored = len(export(config, "--all"))
+
+        site.clear_requests()
+        again = rasad("crawl", "--config", str(config))
+        assert again.returncode == 0, again.stdout
+        requests = site.requests()
+        feeds = set(site.feeds)
+        assert len(requests) == len(feeds), [r.path for r in requests]
+        assert {r.path for r in requests} == {r.path for r in site.feed_requests()}
+        assert all(r.status == 304 for r in requests), [(r.path, r.status) for r in requests]
+        assert all(
+            "if-none-match" in r.headers or "if-modified-since" in r.headers for r in requests
+        )
+        assert f"{len(feeds)}/{len(feeds)} {len(feeds):>4}" in again.stdout  # the 304 column
+
+        # new items appear: exactly those are fetched, nothing stored is fetched again
+        fresh = [
+            SiteArticle(
+                slug=f"lavrov-pyongyang-{n}",
+                title=f"لافروف يصل إلى بيونغ يانغ في زيارة رسمية {n}",
+                paragraphs=(
+                    "وصل وزير الخارجية الروسي سيرغي لافروف إلى بيونغ يانغ اليوم في زيارة رسمية "
+                    "يلتقي خلالها نظيره الكوري الشمالي ري يونغ هو لبحث العلاقات الثنائية بين موسكو "
+                    "وبيونغ يانغ والتعاون الاقتصادي بين البلدين.",
+                    "وقالت وزارة الخارجية الروسية إن المحادثات ستتناول أيضا الوضع في شبه الجزيرة "
+                    "الكورية ومشاريع السكك الحديدية والطاقة المشتركة مع كوريا الشمالية.",
+                    f"وأضافت الوزارة في بيان أن الزيارة رقم {n} تأتي تلبية لدعوة رسمية.",
+                ),
+                published=datetime(2018, 5, 31, 9, n, tzinfo=UTC),
+            )
+            for n in range(2)
+        ]
+        site.add_to_feed("/feed/", *fresh)
+        site.clear_requests()
+        third = rasad("crawl", "--config", str(config))
+        assert third.returncode == 0, third.stdout
+        fetched = sorted(r.path for r in site.article_requests())
+        assert fetched == sorted(site.path_for(a) for a in fresh)
+        assert [r.status for r in site.feed_requests("/feed/")] == [200]
+        assert len(export(config, "--all")) == stored + 2
+        assert not site.requests("/robots.txt")
+
+
+def test_retry_after_on_a_feed_is_honoured_on_later_runs(tmp_path: Path) -> None:
+    with seed_site() as site:
+        site.set_response("/busy.xml", 429, "", headers={"Retry-After": "3600"})
+        config = write_config(tmp_path, site, feeds=["/feed/", "/busy.xml"])
+        first = rasad("crawl", "--config", str(config))
+        assert first.returncode == 1
+        assert "HTTP 429" in first.stdout and "Retry-After: not before" in first.stdout
+        assert len(site.requests("/busy.xml")) == 1  # not retried at once by Scrapy either
+
+        site.clear_requests()
+        second = rasad("crawl", "--config", str(config))
+        assert second.returncode == 1  # still unusable: the source is reported
+        assert site.requests("/busy.xml") == []
+        assert "feed held back" in second.stdout and "(Retry-After)" in second.stdout
+
+
+def test_sources_shows_the_polling_state(tmp_path: Path) -> None:
+    with seed_site() as site:
+        config = write_config(tmp_path, site, interval="30m")
+        rasad("crawl", "--config", str(config))
+        rasad("crawl", "--config", str(config))
+    rows = json.loads(rasad("sources", "--config", str(config), "--format", "json").stdout)
+    feed = next(row for row in rows if row["feed"].endswith("/feed/"))
+    assert feed["interval"] and feed["next_due"]
+    assert feed["items_per_day"] >= 0 and feed["last_status"] == 304
+    text = rasad("sources", "--config", str(config)).stdout
+    assert "every" in text  # the current interval, in words
+    state = sqlite3.connect(tmp_path / "rasad.db").execute("SELECT state FROM feeds").fetchone()[0]
+    assert json.loads(state)["etag"]
