@@ -98,3 +98,13 @@ def test_sources_shows_the_polling_state(tmp_path: Path) -> None:
     assert "every" in text  # the current interval, in words
     state = sqlite3.connect(tmp_path / "rasad.db").execute("SELECT state FROM feeds").fetchone()[0]
     assert json.loads(state)["etag"]
+
+
+def test_robots_crawl_delay_spaces_requests_to_the_host(tmp_path: Path) -> None:
+    with seed_site(robots="User-agent: *\nCrawl-delay: 1\nDisallow: /private/\n") as site:
+        config = write_config(tmp_path, site, crawl={"concurrency_per_host": 4})
+        assert rasad("crawl", "--config", str(config)).returncode == 0
+        times = sorted(r.time for r in site.article_requests())
+    assert len(times) == 5
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.9, gaps  # download_delay is 0: only Crawl-delay spaces them
