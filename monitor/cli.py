@@ -1,4 +1,4 @@
-"""The `rasad` command line: crawl, export, sources, rescore.
+"""The `rasad` command line: crawl, export, sources, rescore, schedule.
 
 Exit codes (the interface contract): 0 ok; 1 finished but something failed (a source,
 for crawl); 2 usage or configuration error; 3 another run holds the crawl lock.
@@ -120,6 +120,30 @@ def _parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="report what would change, change nothing"
     )
     rescore.set_defaults(handler=cmd_rescore)
+
+    schedule = commands.add_parser(
+        "schedule",
+        parents=[common],
+        help="long-running: crawl each source on its interval until SIGTERM",
+    )
+    schedule.add_argument(
+        "--jitter",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="start each run up to this much later, at most a tenth of its interval (default 30)",
+    )
+    schedule.add_argument(
+        "--crawl-timeout",
+        type=float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="stop a crawl that runs longer than this (default 1800)",
+    )
+    schedule.add_argument(
+        "--verbose", action="store_true", help="log each crawl's report and the scheduler's own"
+    )
+    schedule.set_defaults(handler=cmd_schedule)
 
     sources = commands.add_parser("sources", parents=[common], help="feed health per source")
     sources.add_argument("--format", choices=("text", "json"), default="text")
@@ -266,6 +290,18 @@ def cmd_rescore(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+# schedule --------------------------------------------------------------------------
+
+
+def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
+    from monitor.scheduler import ScheduleOptions, run_daemon
+
+    options = ScheduleOptions(
+        jitter=args.jitter, crawl_timeout=args.crawl_timeout, verbose=args.verbose
+    )
+    return run_daemon(config, options)
+
+
 # sources ---------------------------------------------------------------------------
 
 
@@ -276,8 +312,13 @@ def cmd_sources(args: argparse.Namespace, config: Config) -> int:
     finally:
         store.close()
     rows: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
     for source in config.sources:
-        for feed_url in source.feeds or (source.homepage or "",):
+        known = [url for (name, url) in health if name == source.name]
+        listed = [*source.feeds, *source.sitemaps]
+        for feed_url in [*listed, *(u for u in known if u not in listed)] or [
+            source.homepage or ""
+        ]:
             h = health.get((source.name, feed_url))
             rows.append(
                 {
@@ -292,6 +333,7 @@ def cmd_sources(args: argparse.Namespace, config: Config) -> int:
                     "items_seen": h.items_seen if h else 0,
                     "last_new_item": _iso(h.last_new_item if h else None),
                     "last_error": h.last_error if h else None,
+                    **_policy(h.state if h else None, now),
                 }
             )
     if args.format == "json":
@@ -308,9 +350,27 @@ def cmd_sources(args: argparse.Namespace, config: Config) -> int:
             f"{row['last_status'] or '-':>3} {row['error_streak']:>4} {row['items_seen']:>6}  "
             f"{row['feed']}"
         )
+        print(f"{'':<20} {row['health']}")
         if row["last_error"]:
             print(f"{'':<20} last error: {row['last_error']}")
     return 0
+
+
+def _policy(state_json: str | None, now: datetime) -> dict[str, Any]:
+    """The polling policy's view of a feed: interval, next poll, rate, one-line health."""
+    from monitor import polling
+
+    try:
+        state = polling.FeedState.from_json(state_json)
+    except ValueError:
+        state = polling.FeedState()
+    return {
+        "interval": state.current_interval_s,
+        "next_due": _iso(state.next_due),
+        "items_per_day": round(polling.items_per_day(state, now), 2),
+        "retry_after_until": _iso(state.retry_after_until),
+        "health": polling.describe(state, now),
+    }
 
 
 def _iso(value: datetime | None) -> str | None:

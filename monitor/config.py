@@ -29,6 +29,7 @@ DEFAULT_USER_AGENT = "rasad (+https://example.org/contact)"
 SMTP_PASSWORD_ENV = "RASAD_SMTP_PASSWORD"
 
 _NAME_RE = re.compile(r"^[a-z0-9_-]+$")
+_HTTP_URL = re.compile(r"^https?://[^/\s]+")
 _INTERVAL_RE = re.compile(r"^(\d+)\s*([smhd])$")
 _INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -77,7 +78,15 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "name": Setting((str,), None, "unique id, [a-z0-9_-]+"),
         "title": Setting((str,), "", "the outlet's name as readers know it"),
         "feeds": Setting((list,), [], "RSS/Atom feed URLs"),
-        "homepage": Setting((str,), None, "the outlet's homepage (feed discovery: not yet)"),
+        "homepage": Setting(
+            (str,),
+            None,
+            "the outlet's homepage: feeds are discovered from it when `feeds` is "
+            "empty, and looked for again when they are gone",
+        ),
+        "sitemaps": Setting(
+            (list,), [], "Google News (or plain) sitemap URLs, for outlets without usable feeds"
+        ),
         "interval": Setting((str,), "15m", "how often to poll, e.g. 90s, 15m, 2h, 1d"),
         "user_agent": Setting((str,), None, "a User-Agent for this outlet only"),
         "enabled": Setting((bool,), True, "false keeps the source listed but never polled"),
@@ -118,6 +127,7 @@ class Source:
     name: str
     title: str = ""
     feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
     homepage: str | None = None
     interval: int = 900  # seconds
     user_agent: str | None = None
@@ -371,13 +381,18 @@ def _sources(raw: Any, where: str | None) -> tuple[Source, ...]:
             raise ConfigError(f"duplicate source name {name!r}", path=where, key=f"{prefix}.name")
         seen.add(name)
         feeds = table.get("feeds", [])
-        for feed in feeds:
-            if not isinstance(feed, str) or not re.match(r"^https?://[^/\s]+", feed):
-                raise ConfigError(
-                    f"{feed!r} is not an http(s) URL", path=where, key=f"{prefix}.feeds"
-                )
-        if not feeds and not table.get("homepage"):
-            raise ConfigError("needs feeds or a homepage", path=where, key=f"{prefix}.feeds")
+        sitemaps = table.get("sitemaps", [])
+        homepage = table.get("homepage")
+        for key, urls in (("feeds", feeds), ("sitemaps", sitemaps), ("homepage", [homepage])):
+            for url in urls:
+                if url is not None and not _HTTP_URL.match(str(url)):
+                    raise ConfigError(
+                        f"{url!r} is not an http(s) URL", path=where, key=f"{prefix}.{key}"
+                    )
+        if not feeds and not sitemaps and not homepage:
+            raise ConfigError(
+                "needs feeds, sitemaps or a homepage", path=where, key=f"{prefix}.feeds"
+            )
         try:
             interval = parse_interval(table.get("interval", "15m"))
         except ValueError as exc:
@@ -387,7 +402,8 @@ def _sources(raw: Any, where: str | None) -> tuple[Source, ...]:
                 name=name,
                 title=table.get("title", ""),
                 feeds=tuple(feeds),
-                homepage=table.get("homepage"),
+                sitemaps=tuple(sitemaps),
+                homepage=homepage,
                 interval=interval,
                 user_agent=table.get("user_agent"),
                 enabled=table.get("enabled", True),

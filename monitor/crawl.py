@@ -8,6 +8,7 @@ this process, and returns the report.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -17,18 +18,23 @@ from typing import TextIO
 
 from monitor import polling
 from monitor.config import Config, Source
+from monitor.discovery import candidate_urls, discover_feeds, should_rediscover
 from monitor.errors import FeedError
 from monitor.feeds import parse_feed
 from monitor.models import FeedEntry
 from monitor.relevance import load_lexicon
 from monitor.report import RunReport
 from monitor.seeds import load_seeds
+from monitor.sitemaps import parse_sitemap, recent_children
 from store.base import FeedPoll, Store, StoredArticle
 
 log = logging.getLogger("rasad")
 
 Clock = Callable[[], datetime]
 _MAX_RETRY_DELAY = 86400.0
+SITEMAP_DAYS = 2  # child sitemaps modified within this many days are polled
+MAX_CANDIDATES = 12  # feed URLs tried per discovery
+_DISCOVERED = "discovered:"  # store state key prefix: a source's discovered feeds (JSON)
 FAILING_STREAK = polling.FAILING_STREAK  # failing this many polls in a row is flagged
 
 
@@ -85,7 +91,13 @@ class CrawlRun:
         return polling.conditional_headers(state, now)
 
     def feed_polled(
-        self, source: str, feed_url: str, body: bytes, status: int, headers: Mapping[str, str]
+        self,
+        source: str,
+        feed_url: str,
+        body: bytes,
+        status: int,
+        headers: Mapping[str, str],
+        base_url: str | None = None,
     ) -> list[FeedEntry]:
         """Record a feed response (200, 304 or an HTTP error); return the entries to fetch."""
         report = self.report.source(source)
@@ -103,38 +115,136 @@ class CrawlRun:
             self.feed_failed(source, feed_url, f"HTTP {status}", status, headers, counted=True)
             return []
         try:
-            feed = parse_feed(body, feed_url, headers, default_tz=self.timezone(source))
+            feed = parse_feed(body, base_url or feed_url, headers, default_tz=self.timezone(source))
         except FeedError as exc:
             self.feed_failed(source, feed_url, str(exc), status, headers, counted=True)
             return []
-        report.feed_warnings.extend(f"{feed_url}: {w}" for w in feed.warnings)
+        return self._record_entries(
+            source, feed_url, status, headers, body, feed.entries, feed.warnings
+        )
+
+    def sitemap_polled(
+        self,
+        source: str,
+        url: str,
+        body: bytes,
+        status: int,
+        headers: Mapping[str, str],
+        base_url: str | None = None,
+    ) -> tuple[list[FeedEntry], list[str]]:
+        """Record a sitemap response: the entries to fetch, and the recent child sitemaps
+        of an index (news outlets keep one per day or month) to poll next."""
+        if status == 304 or status >= 400:
+            return self.feed_polled(source, url, body, status, headers), []
+        self.report.source(source).feeds_polled += 1
+        try:
+            sitemap = parse_sitemap(
+                body, base_url or url, headers, default_tz=self.timezone(source), now=self.clock()
+            )
+        except FeedError as exc:
+            self.feed_failed(source, url, str(exc), status, headers, counted=True)
+            return [], []
+        children = recent_children(sitemap, self.clock() - timedelta(days=SITEMAP_DAYS))
+        to_fetch = self._record_entries(
+            source, url, status, headers, body, sitemap.entries, sitemap.warnings
+        )
+        return to_fetch, children
+
+    def _record_entries(
+        self,
+        source: str,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        entries: Sequence[FeedEntry],
+        warnings: Sequence[str],
+    ) -> list[FeedEntry]:
+        report = self.report.source(source)
+        report.feed_warnings.extend(f"{url}: {w}" for w in warnings)
         poll = FeedPoll(
             source,
-            feed_url,
+            url,
             self.clock(),
             ok=True,
             http_status=status,
-            entries=len(feed.entries),
+            entries=len(entries),
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
         )
-        outcome = self.store.record_poll(poll, feed.entries, self.config.crawl.max_attempts)
+        outcome = self.store.record_poll(poll, entries, self.config.crawl.max_attempts)
         state = self._after(
             source,
-            feed_url,
+            url,
             status,
             headers,
             new_items=outcome.new_entries,
-            listed_items=len(feed.entries),
+            listed_items=len(entries),
             hints=polling.feed_hints(body),
-            item_dates=[e.published for e in feed.entries if e.published],
+            item_dates=[e.published for e in entries if e.published],
         )
-        self.store.set_feed_state(source, feed_url, state.to_json())
+        self.store.set_feed_state(source, url, state.to_json())
         to_fetch = outcome.to_fetch
-        report.entries += len(feed.entries)
-        report.already_stored += len(feed.entries) - len(to_fetch)
-        self.say(f"[{source}] {feed_url}: {len(feed.entries)} entries, {len(to_fetch)} to fetch")
+        report.entries += len(entries)
+        report.already_stored += len(entries) - len(to_fetch)
+        self.say(f"[{source}] {url}: {len(entries)} entries, {len(to_fetch)} to fetch")
         return to_fetch
+
+    # discovery ---------------------------------------------------------------------
+
+    def feeds_of(self, source: Source) -> list[str]:
+        """The configured feeds, then those discovered on the homepage by earlier runs."""
+        found = json.loads(self.store.get_state(_DISCOVERED + source.name) or "[]")
+        return [*source.feeds, *(f for f in found if f not in source.feeds)]
+
+    def needs_discovery(self, source: Source) -> bool:
+        """A homepage-only source without a known feed, or one whose feeds are all gone."""
+        if not source.homepage:
+            return False
+        feeds = self.feeds_of(source)
+        return not feeds or all(should_rediscover(self._state(source.name, f)) for f in feeds)
+
+    def discovery_candidates(
+        self, source: Source, body: bytes, url: str, headers: Mapping[str, str]
+    ) -> list[str]:
+        """Feed URLs to try, best first: those the homepage names, then common paths."""
+        gone = {f for f in self.feeds_of(source) if should_rediscover(self._state(source.name, f))}
+        candidates: list[str] = []
+        for candidate in [
+            *discover_feeds(body, url, headers),
+            *candidate_urls(source.homepage or url),
+        ]:
+            if candidate not in candidates and candidate not in gone:
+                candidates.append(candidate)
+        return candidates[:MAX_CANDIDATES]
+
+    def candidate_polled(
+        self, source: Source, url: str, body: bytes, status: int, headers: Mapping[str, str]
+    ) -> list[FeedEntry] | None:
+        """A discovery candidate's response: the entries to fetch when it is a feed with
+        items (it becomes the source's feed), else None (try the next candidate)."""
+        if status != 200:
+            return None
+        try:
+            feed = parse_feed(body, url, headers, default_tz=self.timezone(source.name))
+        except FeedError:
+            return None
+        if not feed.entries:
+            return None
+        self.store.set_state(_DISCOVERED + source.name, json.dumps([url]))
+        report = self.report.source(source.name)
+        report.feed_warnings.append(f"{source.homepage}: feed discovered: {url}")
+        report.feeds_polled += 1
+        return self._record_entries(
+            source.name, url, status, headers, body, feed.entries, feed.warnings
+        )
+
+    def discovery_failed(self, source: Source, tried: int) -> None:
+        self.source_unusable(
+            source,
+            f"{source.homepage}: no usable feed found (tried the homepage's links and "
+            f"common feed paths, {tried} URLs)",
+        )
 
     def feed_failed(
         self,

@@ -48,31 +48,43 @@ class FeedSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.run.sources:
-            if not source.feeds:
-                self.run.source_unusable(
+            if self.run.needs_discovery(source):
+                assert source.homepage is not None
+                yield self._request(
                     source,
-                    f"{source.homepage}: no feeds configured, "
-                    "and feed discovery from a homepage is not "
-                    "available yet: add `feeds`",
-                )
-            for feed_url in source.feeds:
-                headers = self.run.feed_request_headers(source, feed_url)
-                if headers is None:
-                    continue
-                feed_request = self._request(
-                    source,
-                    feed_url,
-                    self.parse_feed,
-                    self.feed_failed,
+                    source.homepage,
+                    self.parse_homepage,
+                    self.homepage_failed,
                     priority=10,
                     dont_filter=True,
-                    meta={"handle_httpstatus_list": FEED_STATUSES},
                 )
-                feed_request.headers.update(headers)
-                yield feed_request
+            for feed_url in self.run.feeds_of(source):
+                if request := self._feed_request(source, feed_url, self.parse_feed):
+                    yield request
+            for sitemap_url in source.sitemaps:
+                if request := self._feed_request(source, sitemap_url, self.parse_sitemap):
+                    yield request
             for entry in self.run.pending_entries(source):
                 if request := self._article_request(source, entry):
                     yield request
+
+    def _feed_request(self, source: Source, url: str, callback: Any) -> scrapy.Request | None:
+        """A conditional request for a feed or sitemap; None while it is held back."""
+        headers = self.run.feed_request_headers(source, url)
+        if headers is None:
+            return None
+        request = self._request(
+            source,
+            url,
+            callback,
+            self.feed_failed,
+            priority=10,
+            dont_filter=True,
+            meta={"handle_httpstatus_list": FEED_STATUSES},
+        )
+        request.cb_kwargs["feed_url"] = url  # its identity, whatever it redirects to
+        request.headers.update(headers)
+        return request
 
     def _request(
         self, source: Source, url: str, callback: Any, errback: Any, **kwargs: Any
@@ -98,20 +110,89 @@ class FeedSpider(scrapy.Spider):
         request.cb_kwargs["entry"] = entry
         return request
 
-    def parse_feed(self, response: Response, source: Source) -> Any:
+    def parse_feed(self, response: Response, source: Source, feed_url: str) -> Any:
         to_fetch = self.run.feed_polled(
-            source.name, response.url, response.body, response.status, _headers(response)
+            source.name,
+            feed_url,
+            response.body,
+            response.status,
+            _headers(response),
+            base_url=response.url,
         )
-        for entry in to_fetch:
-            if request := self._article_request(source, entry):
+        yield from self._article_requests(source, to_fetch)
+
+    def parse_sitemap(self, response: Response, source: Source, feed_url: str) -> Any:
+        to_fetch, children = self.run.sitemap_polled(
+            source.name,
+            feed_url,
+            response.body,
+            response.status,
+            _headers(response),
+            base_url=response.url,
+        )
+        for child in children:
+            if request := self._feed_request(source, child, self.parse_sitemap):
                 yield request
+        yield from self._article_requests(source, to_fetch)
 
     def feed_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         _reason, detail = describe_failure(failure)
         self.run.feed_failed(
-            request.cb_kwargs["source"].name, request.url, detail, _status(failure)
+            request.cb_kwargs["source"].name,
+            request.cb_kwargs["feed_url"],
+            detail,
+            _status(failure),
         )
+
+    # discovery: the homepage, then candidate feed URLs one at a time until one works
+
+    def parse_homepage(self, response: Response, source: Source) -> Any:
+        candidates = self.run.discovery_candidates(
+            source, response.body, response.url, _headers(response)
+        )
+        yield from self._next_candidate(source, candidates, tried=0)
+
+    def homepage_failed(self, failure: Failure) -> Any:
+        source: Source = failure.request.cb_kwargs["source"]  # type: ignore[attr-defined]
+        candidates = self.run.discovery_candidates(source, b"", source.homepage or "", {})
+        yield from self._next_candidate(source, candidates, tried=0)
+
+    def _next_candidate(self, source: Source, candidates: list[str], tried: int) -> Any:
+        if not candidates:
+            self.run.discovery_failed(source, tried)
+            return
+        request = self._request(
+            source,
+            candidates[0],
+            self.parse_candidate,
+            self.candidate_failed,
+            priority=10,
+            dont_filter=True,
+            meta={"handle_httpstatus_all": True},
+        )
+        request.cb_kwargs.update(rest=candidates[1:], tried=tried + 1)
+        yield request
+
+    def parse_candidate(
+        self, response: Response, source: Source, rest: list[str], tried: int
+    ) -> Any:
+        to_fetch = self.run.candidate_polled(
+            source, response.url, response.body, response.status, _headers(response)
+        )
+        if to_fetch is None:
+            yield from self._next_candidate(source, rest, tried)
+        else:
+            yield from self._article_requests(source, to_fetch)
+
+    def candidate_failed(self, failure: Failure) -> Any:
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        yield from self._next_candidate(kwargs["source"], kwargs["rest"], kwargs["tried"])
+
+    def _article_requests(self, source: Source, entries: list[FeedEntry]) -> Any:
+        for entry in entries:
+            if request := self._article_request(source, entry):
+                yield request
 
     def parse_article(self, response: Response, source: Source, entry: FeedEntry) -> Any:
         self.run.page_fetched(source.name)

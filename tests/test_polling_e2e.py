@@ -3,10 +3,12 @@ only new items fetched, Retry-After honoured across runs."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from fixture_site import (
@@ -106,5 +108,71 @@ def test_robots_crawl_delay_spaces_requests_to_the_host(tmp_path: Path) -> None:
         assert rasad("crawl", "--config", str(config)).returncode == 0
         times = sorted(r.time for r in site.article_requests())
     assert len(times) == 5
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.9, gaps  # download_delay is 0: only Crawl-delay spaces them
+
+
+def test_a_homepage_only_source_gets_its_feed_discovered(tmp_path: Path) -> None:
+    with seed_site() as site:
+        config = tmp_path / "rasad.toml"
+        config.write_text(
+            f'[store]\nurl = "sqlite:///{tmp_path}/rasad.db"\n[crawl]\ndownload_delay = 0\n'
+            f'[[sources]]\nname = "almadar"\nhomepage = "{site.url("/")}"\n',
+            encoding="utf-8",
+        )
+        first = rasad("crawl", "--config", str(config))
+        assert first.returncode == 0, first.stdout
+        assert "feed discovered:" in first.stdout
+        assert len(export(config)) == 5
+        site.clear_requests()
+        second = rasad("crawl", "--config", str(config))
+        assert second.returncode == 0
+        # the discovered feed is remembered: no homepage visit, one conditional request
+        assert site.requests("/") == [] or all(r.path != "/" for r in site.requests())
+        assert len(site.requests()) == 1 and site.requests()[0].status == 304
+        rows = json.loads(rasad("sources", "--config", str(config), "--format", "json").stdout)
+        assert [row["feed"] for row in rows] != [site.url("/")]
+
+
+def test_a_gone_feed_is_looked_for_again_on_the_homepage(tmp_path: Path) -> None:
+    with seed_site() as site:
+        config = tmp_path / "rasad.toml"
+        config.write_text(
+            f'[store]\nurl = "sqlite:///{tmp_path}/rasad.db"\n[crawl]\ndownload_delay = 0\n'
+            f'[[sources]]\nname = "almadar"\nhomepage = "{site.url("/")}"\n',
+            encoding="utf-8",
+        )
+        assert rasad("crawl", "--config", str(config)).returncode == 0
+        db = sqlite3.connect(tmp_path / "rasad.db")
+        (found,) = json.loads(db.execute("SELECT value FROM state").fetchone()[0])
+        site.set_response(urlsplit(found).path, 404, "<html>لم يتم العثور على الصفحة</html>")
+        assert rasad("crawl", "--config", str(config)).returncode == 1
+        # the feed has now been gone for three polls, and its backoff has passed
+        state = json.loads(db.execute("SELECT state FROM feeds").fetchone()[0])
+        state.update(error_streak=3, next_due="2000-01-01T00:00:00+00:00")
+        db.execute("UPDATE feeds SET state = ?", (json.dumps(state),))
+        db.commit()
+        db.close()
+        site.clear_requests()
+        again = rasad("crawl", "--config", str(config))
+        assert again.returncode == 1  # the old feed still failed this run
+        assert "feed discovered:" in again.stdout and "/atom.xml" in again.stdout
+        assert site.requests("/") != [], "the homepage was read again"
+
+
+def test_a_news_sitemap_source(tmp_path: Path) -> None:
+    with seed_site() as site:
+        articles = site.articles[:3]
+        site.add_feed("/sitemap-news.xml", articles, form="sitemap-news")
+        config = tmp_path / "rasad.toml"
+        config.write_text(
+            f'[store]\nurl = "sqlite:///{tmp_path}/rasad.db"\n[crawl]\ndownload_delay = 0\n'
+            f'[[sources]]\nname = "almadar"\nsitemaps = ["{site.url("/sitemap-news.xml")}"]\n',
+            encoding="utf-8",
+        )
+        result = rasad("crawl", "--config", str(config))
+        assert result.returncode == 0, result.stdout
+        titles = {r["title"] for r in export(config)}
+        assert titles == {a.title for a in articles}
+        published = {r["title"]: r["published"] for r in export(config)}
+        assert all(published.values())
