@@ -444,8 +444,12 @@ def run_crawl(
     run = CrawlRun(config, store, [s for s in sources if s.enabled], progress=progress)
     run_id = store.start_run(run.clock(), [s.name for s in run.sources])
     process = CrawlerProcess(scrapy_settings(config, verbose=verbose))
-    process.crawl(FeedSpider, run=run)
+    crawler = process.create_crawler(FeedSpider)
+    process.crawl(crawler, run=run)
     process.start()
     run.report.seconds = time.monotonic() - started
-    store.finish_run(run_id, run.clock(), run.report.ok, run.report.as_dict())
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    run.report.interrupted = reason not in (None, "finished")
+    state = "interrupted" if run.report.interrupted else "ok" if run.report.ok else "failed"
+    store.finish_run(run_id, run.clock(), state, run.report.as_dict())
     return run.report

@@ -51,6 +51,7 @@ class SourceReport:
 class RunReport:
     sources: dict[str, SourceReport] = field(default_factory=dict)
     seconds: float = 0.0
+    interrupted: bool = False  # stopped (SIGTERM/SIGINT) before every request was done
 
     def source(self, name: str) -> SourceReport:
         if name not in self.sources:
@@ -63,7 +64,7 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed_sources
+        return not self.failed_sources and not self.interrupted
 
     def total(self, attribute: str) -> int:
         return sum(getattr(s, attribute) for s in self.sources.values())
@@ -75,6 +76,7 @@ class RunReport:
         return {
             "ok": self.ok,
             "seconds": round(self.seconds, 2),
+            "interrupted": self.interrupted,
             "sources": [s.as_dict() for s in self.sources.values()],
         }
 
@@ -101,7 +103,9 @@ class RunReport:
             f"{self.total('fetched')} pages fetched, {self.stored_total('new')} new, "
             f"{self.stored_total('duplicate')} duplicate, {self.stored_total('off_topic')} "
             f"off-topic, {sum(sum(s.failed.values()) for s in self.sources.values())} failed "
-            f"in {self.seconds:.1f}s" + (f"; FAILED SOURCES: {', '.join(failed)}" if failed else "")
+            f"in {self.seconds:.1f}s"
+            + (f"; FAILED SOURCES: {', '.join(failed)}" if failed else "")
+            + ("; INTERRUPTED: the rest is fetched next run" if self.interrupted else "")
         )
         return "\n".join(lines)
 

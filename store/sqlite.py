@@ -566,13 +566,16 @@ class SQLiteStore:
             )
             return int(cursor.lastrowid or 0)
 
-    def finish_run(self, run_id: int, finished: datetime, ok: bool, report: dict[str, Any]) -> None:
+    def finish_run(
+        self, run_id: int, finished: datetime, state: str, report: dict[str, Any]
+    ) -> None:
+        """Close a run as "ok", "failed" (a source failed) or "interrupted" (stopped early)."""
         with self._tx() as db:
             db.execute(
                 "UPDATE runs SET finished = ?, state = ?, report = ? WHERE id = ?",
                 (
                     _iso(finished),
-                    "ok" if ok else "failed",
+                    state,
                     json.dumps(report, ensure_ascii=False),
                     run_id,
                 ),

@@ -384,3 +384,29 @@ def test_overlapping_crawl_exits_3(tmp_path: Path) -> None:
         assert result.returncode == 3
         assert "another crawl is running" in result.stderr
         assert site.requests() == []
+
+
+def test_a_crawl_stopped_by_sigterm_is_recorded_as_interrupted(tmp_path: Path) -> None:
+    with seed_site(slow_seconds=5) as site:
+        from fixture_site import special_feed_links
+
+        site.add_to_feed("/feed/", *special_feed_links(slow=True, huge=False))
+        config = write_config(tmp_path, site, crawl={"download_timeout": 30})
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "crawl", "--config", str(config)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not site.requests(Routes.SLOW):
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert "INTERRUPTED" in out
+    states = [
+        s for (s,) in sqlite3.connect(tmp_path / "rasad.db").execute("SELECT state FROM runs")
+    ]
+    assert states == ["interrupted"]
