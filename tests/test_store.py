@@ -152,7 +152,7 @@ def test_interrupted_runs_are_marked(store: SQLiteStore) -> None:
     second = store.start_run(NOW, ["sky"])
     states = {r["id"]: r["state"] for r in store.runs()}
     assert states[first] == "interrupted" and states[second] == "running"
-    store.finish_run(second, NOW, True, {"ok": True})
+    store.finish_run(second, NOW, "ok", {"ok": True})
     assert store.runs()[0]["state"] == "ok"
 
 
