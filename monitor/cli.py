@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import argparse
 import csv
-import fcntl
 import json
 import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from monitor.config import Config, load_config, sqlite_path
+from monitor.config import Config, load_config
 from monitor.errors import ConfigError, LockHeld, RasadError
+from monitor.locks import crawl_lock
 from store import open_store
 from store.base import STATUSES, StoredArticle
 
@@ -167,27 +166,6 @@ def _when(value: str) -> datetime:
 
 
 # crawl -----------------------------------------------------------------------------
-
-
-@contextmanager
-def crawl_lock(config: Config) -> Iterator[None]:
-    """Hold an exclusive lock for the store's crawls; raise LockHeld if another run has it."""
-    lock_path = sqlite_path(config.store_url).with_suffix(".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise LockHeld(
-                f"another crawl is running (pid {holder}, lock {lock_path}); this run did nothing"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
 
 
 def cmd_crawl(args: argparse.Namespace, config: Config) -> int:

@@ -23,7 +23,6 @@ Digests are scheduled here too once `rasad digest` exists: see `planned_jobs`.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -33,8 +32,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,8 +45,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.config import Config, sqlite_path
-from monitor.errors import ConfigError, LockHeld, RasadError
+from monitor.config import Config
+from monitor.errors import ConfigError, RasadError
+from monitor.locks import schedule_lock
 from store import open_store
 
 LOG = logging.getLogger("rasad.schedule")
@@ -377,29 +377,6 @@ def record_run(state: ScheduleState, group: CrawlGroup, result: RunResult) -> No
 
 
 # the daemon -------------------------------------------------------------------------
-
-
-@contextmanager
-def schedule_lock(config: Config) -> Iterator[None]:
-    """One daemon per store: a second one would poll every source twice."""
-    db = sqlite_path(config.store_url)
-    lock_path = db.with_name(db.stem + ".schedule.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise LockHeld(
-                f"another `rasad schedule` is running on this store "
-                f"(pid {holder}, lock {lock_path})"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
 
 
 class Daemon:

@@ -374,8 +374,8 @@ def test_default_sources_are_listed_without_a_config(tmp_path: Path) -> None:
 
 
 def test_overlapping_crawl_exits_3(tmp_path: Path) -> None:
-    from monitor.cli import crawl_lock
     from monitor.config import load_config
+    from monitor.locks import crawl_lock
 
     with seed_site() as site:
         config = write_config(tmp_path, site)

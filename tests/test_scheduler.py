@@ -25,8 +25,9 @@ import pytest
 from fixture_site import NewsSite, Routes, rasad_config, seed_site
 
 from monitor import scheduler
-from monitor.cli import crawl_lock, main
+from monitor.cli import main
 from monitor.config import load_config, parse_config
+from monitor.locks import crawl_lock
 from monitor.scheduler import (
     CrawlGroup,
     RunResult,

@@ -1,0 +1,50 @@
+"""Advisory locks that keep two rasad processes off the same work.
+
+A lock is an flock on a file beside the SQLite store, holding the owner's pid so the
+message can say who has it. The kernel releases it when the process dies, so a killed
+run never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from monitor.config import Config, sqlite_path
+from monitor.errors import LockHeld
+
+
+@contextmanager
+def pid_lock(lock_path: Path, held_message: str) -> Iterator[None]:
+    """Hold `lock_path` exclusively; raise LockHeld(held_message + who) if taken."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise LockHeld(f"{held_message} (pid {holder}, lock {lock_path})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def crawl_lock(config: Config) -> AbstractContextManager[None]:
+    """One crawl (or rescore) at a time per store."""
+    path = sqlite_path(config.store_url).with_suffix(".lock")
+    return pid_lock(path, "another crawl is running; this run did nothing")
+
+
+def schedule_lock(config: Config) -> AbstractContextManager[None]:
+    """One daemon per store: a second one would poll every source twice."""
+    db = sqlite_path(config.store_url)
+    return pid_lock(
+        db.with_name(db.stem + ".schedule.lock"),
+        "another `rasad schedule` is running on this store",
+    )
