@@ -39,6 +39,7 @@ EXPORT_FIELDS = (
     "fetched_url",
     "subtopics",
     "matched",
+    "also_reported_by",
 )
 _RELATIVE = re.compile(r"^(\d+)([hdw])$")
 
@@ -195,7 +196,7 @@ def _enabled(source: Any) -> Any:
 # export ----------------------------------------------------------------------------
 
 
-def export_record(article: StoredArticle) -> dict[str, Any]:
+def export_record(article: StoredArticle, also_reported_by: list[str]) -> dict[str, Any]:
     verdict = article.verdict or {}
     return {
         "url": article.url,
@@ -213,6 +214,7 @@ def export_record(article: StoredArticle) -> dict[str, Any]:
         "fetched_url": article.fetched_url,
         "subtopics": list(verdict.get("subtopics", ())),
         "matched": list(verdict.get("matched", ())),
+        "also_reported_by": also_reported_by,
     }
 
 
@@ -220,7 +222,10 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     store = open_store(config.store_url)
     try:
         statuses = STATUSES if args.all else ("new",)
-        records = (export_record(a) for a in store.articles(since=args.since, statuses=statuses))
+        records = (
+            export_record(a, store.also_reported_by(a.canonical_url))
+            for a in store.articles(since=args.since, statuses=statuses)
+        )
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as handle:
                 count = _write(records, args.format, handle)

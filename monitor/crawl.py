@@ -18,6 +18,7 @@ from typing import TextIO
 
 from monitor import polling
 from monitor.config import Config, Source
+from monitor.dedup import Fingerprint
 from monitor.discovery import candidate_urls, discover_feeds, should_rediscover
 from monitor.errors import FeedError
 from monitor.feeds import parse_feed
@@ -361,8 +362,8 @@ class CrawlRun:
             report.gave_up += 1
         log.info("article failed (%s): %s", reason, url)
 
-    def article_done(self, article: StoredArticle) -> str:
-        outcome = self.store.add(article)
+    def article_done(self, article: StoredArticle, fp: Fingerprint | None = None) -> str:
+        outcome = self.store.add(article, fp)
         key = "updated" if outcome == "updated" else article.status
         self.report.source(article.source).stored[key] += 1
         return outcome

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.dedup import Fingerprint
 from monitor.models import Article, FeedEntry, Verdict
 
 
@@ -35,3 +36,4 @@ class ArticleItem:
     verdict: Verdict | None = None
     duplicate_of: str | None = None
     similarity: float | None = None
+    fingerprint: Fingerprint | None = None

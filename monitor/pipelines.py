@@ -1,4 +1,5 @@
-"""Item pipelines: one step each, in order extract (100) → relevance (300) → [dedup] → store (900).
+"""Item pipelines: one step each, in order extract (100) → relevance (300) → dedup (500) →
+store (900).
 
 Each component reaches the run (store, report, clock) through the crawler's spider;
 the work itself is done by plain functions in monitor/ that know nothing of Scrapy.
@@ -8,18 +9,20 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from monitor.crawl import CrawlRun
+from monitor.dedup import fingerprint, similarity
 from monitor.errors import ExtractionError
 from monitor.extract import extract_article
 from monitor.items import ArticleItem, FetchedPage
 from monitor.relevance import judge
 from monitor.seeds import text_hash
-from monitor.urls import canonical_url
-from store.base import StoredArticle
+from monitor.urls import canonical_url, same_site
+from store.base import DuplicateMatch, StoredArticle
 
 
 class _RunPipeline:
@@ -72,6 +75,44 @@ class RelevancePipeline(_RunPipeline):
         return replace(item, verdict=verdict, status="new" if verdict.on_topic else "off_topic")
 
 
+class DedupPipeline(_RunPipeline):
+    """An on-topic article that repeats a seed or a stored story becomes its duplicate.
+
+    Pipelines here are synchronous, and Scrapy runs a synchronous chain without yielding
+    to the event loop, so an item is deduped *and* stored before the next one is deduped:
+    two copies of one story in the same run cannot both pass as new.
+    """
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        fp = fingerprint(item.article.title, item.article.text)
+        item = replace(item, fingerprint=fp)
+        if item.status != "new":
+            return item  # off-topic stays off-topic; it is indexed all the same
+        match = self._declared_original(item) or self.run.store.find_duplicate(fp)
+        if match is None:
+            return item
+        return replace(
+            item, status="duplicate", duplicate_of=match.doc, similarity=match.similarity
+        )
+
+    def _declared_original(self, item: ArticleItem) -> DuplicateMatch | None:
+        """A page whose rel=canonical / og:url names another stored page of the same site
+        is that page under another URL (AMP, mobile, a re-slugged or re-dated copy)."""
+        hint = item.article.canonical_hint
+        if not hint or not same_site(hint, item.entry.url):
+            return None
+        original = canonical_url(hint)
+        if original == canonical_url(item.entry.url) or urlsplit(original).path in ("", "/"):
+            return None  # itself, or a site that points every page at its homepage
+        stored = self.run.store.get(original)
+        if stored is None:
+            return None
+        sim = similarity(item.article.text, stored.text)
+        return DuplicateMatch(stored.duplicate_of or original, round(sim.containment, 4), False)
+
+
 class StorePipeline(_RunPipeline):
     """Append the article with its outcome; closes its frontier entry in the same transaction."""
 
@@ -97,5 +138,5 @@ class StorePipeline(_RunPipeline):
             similarity=item.similarity,
             text_hash=text_hash(article.text),
         )
-        self.run.article_done(stored)
+        self.run.article_done(stored, item.fingerprint)
         return item

@@ -18,6 +18,7 @@ NEWSPIDER_MODULE = "spiders"
 ITEM_PIPELINES = {
     "monitor.pipelines.ExtractPipeline": 100,
     "monitor.pipelines.RelevancePipeline": 300,
+    "monitor.pipelines.DedupPipeline": 500,
     "monitor.pipelines.StorePipeline": 900,
 }
 

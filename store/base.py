@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from monitor.dedup import Fingerprint
 from monitor.models import FeedEntry
 from monitor.seeds import Seed
 
@@ -62,6 +63,15 @@ class FeedPoll:
     etag: str | None = None
     last_modified: str | None = None
     state: str | None = None  # the polling policy's state after this poll (JSON)
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """The story a new article repeats: a stored article's canonical URL or "seed:ID"."""
+
+    doc: str
+    similarity: float  # share of the new text found in the original (1.0: exact copy)
+    exact: bool
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,9 @@ class Store(Protocol):
     def cache_robots(self, host: str, status: int, body: bytes, fetched: datetime) -> None: ...
 
     # articles
-    def add(self, article: StoredArticle) -> str: ...
+    def add(self, article: StoredArticle, fp: Fingerprint | None = None) -> str: ...
+    def find_duplicate(self, fp: Fingerprint) -> DuplicateMatch | None: ...
+    def also_reported_by(self, doc: str) -> list[str]: ...
     def get(self, canonical_url: str) -> StoredArticle | None: ...
     def rejudge(
         self, canonical_url: str, status: str, relevance: float, verdict: dict[str, Any] | None

@@ -16,12 +16,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from monitor.dedup import Fingerprint, fingerprint
 from monitor.errors import StoreError
 from monitor.models import FeedEntry
 from monitor.seeds import Seed, text_hash
 from monitor.urls import canonical_url
+from store import dedup_index
 from store.base import (
     STATUSES,
+    DuplicateMatch,
     FeedHealth,
     FeedPoll,
     PendingEntry,
@@ -133,11 +136,22 @@ def _m3_polling(db: sqlite3.Connection) -> None:
     )
 
 
+def _m4_dedup(db: sqlite3.Connection) -> None:
+    """The near-duplicate index, filled with every seed and article already stored."""
+    dedup_index.create_schema(db)
+    db.execute("CREATE INDEX articles_duplicate_of ON articles (duplicate_of)")
+    rows = db.execute("SELECT 'seed:' || id, title, text FROM seeds").fetchall()
+    rows += db.execute("SELECT canonical_url, title, text FROM articles").fetchall()
+    for doc, title, text in rows:
+        dedup_index.add(db, doc, fingerprint(title, text))
+
+
 # Schema changes are small named functions applied in order, each exactly once.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m1_initial),
     ("state", _m2_state),
     ("polling", _m3_polling),
+    ("dedup", _m4_dedup),
 ]
 
 
@@ -206,18 +220,19 @@ class SQLiteStore:
     # seed corpus ---------------------------------------------------------------
 
     def load_seeds(self, seeds: Iterable[Seed]) -> int:
-        """Insert seeds not yet stored; returns how many were added."""
+        """Insert seeds not yet stored, into the near-duplicate index too; returns how many."""
+        added = 0
         with self._tx() as db:
-            before = db.total_changes
-            db.executemany(
-                "INSERT OR IGNORE INTO seeds (id, title, outlet, published, event, text, text_hash)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (s.id, s.title, s.outlet, s.published, s.event, s.text, text_hash(s.text))
-                    for s in seeds
-                ],
-            )
-            return db.total_changes - before
+            for s in seeds:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO seeds (id, title, outlet, published, event, text,"
+                    " text_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (s.id, s.title, s.outlet, s.published, s.event, s.text, text_hash(s.text)),
+                )
+                if cursor.rowcount:
+                    dedup_index.add(db, s.ref, fingerprint(s.title, s.text))
+                    added += 1
+        return added
 
     def seeds(self) -> list[Seed]:
         rows = self._db.execute("SELECT * FROM seeds ORDER BY id")
@@ -396,13 +411,14 @@ class SQLiteStore:
 
     # articles ------------------------------------------------------------------
 
-    def add(self, article: StoredArticle) -> str:
-        """Store an article and close its frontier entry, atomically.
+    def add(self, article: StoredArticle, fp: Fingerprint | None = None) -> str:
+        """Store an article, index its fingerprint and close its frontier entry, atomically.
 
         Returns "added", or "updated" when the URL was stored before: the text is
-        replaced by the latest one and the earlier outcome (status) is kept.
+        replaced by the latest one (and re-indexed) and the earlier outcome (status) is kept.
         """
         values = self._article_row(article)
+        fp = fp or fingerprint(article.title, article.text)
         with self._tx() as db:
             existing = db.execute(
                 "SELECT id FROM articles WHERE canonical_url = ?", (article.canonical_url,)
@@ -427,12 +443,35 @@ class SQLiteStore:
                     f"INSERT INTO articles ({columns}) VALUES ({marks})", tuple(values.values())
                 )
                 outcome = "added"
+            dedup_index.add(db, article.canonical_url, fp)
             db.execute(
                 "UPDATE entries SET state = 'done', last_attempt = ?, last_error = NULL,"
                 " attempts = attempts + 1 WHERE canonical_url IN (?, ?)",
                 (values["fetched"], article.canonical_url, canonical_url(article.url)),
             )
         return outcome
+
+    def find_duplicate(self, fp: Fingerprint) -> DuplicateMatch | None:
+        """The seed or stored story this text repeats (exact, or near by containment).
+
+        A match that is itself a duplicate points on to the story it repeats, so every
+        copy of a story links to one original: the cluster's root.
+        """
+        match = dedup_index.find_duplicate(self._db, fp)
+        if match is None:
+            return None
+        root = self._db.execute(
+            "SELECT duplicate_of FROM articles WHERE canonical_url = ?", (match.doc,)
+        ).fetchone()
+        doc = root[0] if root and root[0] else match.doc
+        return DuplicateMatch(doc, round(match.similarity.containment, 4), match.exact)
+
+    def also_reported_by(self, doc: str) -> list[str]:
+        """The URLs of the stored copies of a story (its cluster), oldest first."""
+        rows = self._db.execute(
+            "SELECT url FROM articles WHERE duplicate_of = ? ORDER BY fetched, id", (doc,)
+        )
+        return [row[0] for row in rows]
 
     @staticmethod
     def _article_row(article: StoredArticle) -> dict[str, Any]:
