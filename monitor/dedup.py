@@ -59,19 +59,20 @@ Deterministic across processes and machines: hashes come from BLAKE2b and fixed 
 never from Python's randomised ``hash()``. Changing any parameter below changes fingerprints:
 bump :data:`FINGERPRINT_VERSION` and rebuild the index.
 
-The parameters were chosen by measurement (``bench/dedup_eval.py``, ``bench/devset/README.md``):
+The parameters were chosen by measurement (``bench/dedup_eval.py``; the labelled pairs are
+described in ``bench/devset/dedup_README.md``):
 
-* ``SHINGLE_SIZE = 2``: on the labelled pairs (ANT, SaudiNewsNet) word bigrams survive the
-  word-level edits outlets make to agency copy better than trigrams (macro-F1 0.954 vs 0.949,
-  pooled recall 0.983 vs 0.979 at equal precision), and the five seeds stay far apart (largest
-  pairwise containment 0.08).
+* ``SHINGLE_SIZE = 2``: word bigrams survive the word-level edits outlets make to agency copy
+  better than trigrams: tune-set macro-F1 0.964 vs 0.961 for trigrams at their best thresholds,
+  recall on same-day re-headlined agency copies 0.84 vs 0.74 (precision 0.81 vs 0.85). The five
+  seeds stay far apart either way (largest pairwise containment 0.08).
 * ``BANDS x ROWS = 42 x 3`` of 128: a pair at J = 0.5 is found with probability 0.996, at
-  J = 0.4 0.94, at J = 0.3 0.68. Unrelated articles (J ~ 0.01-0.05) collide rarely: on the 31k
-  ANT articles 0.24 false candidates per query, ~8 per query extrapolated to a million. Two
-  rows per band would find 99.9% at J = 0.3 but at ~300 false candidates per query at a
-  million; four rows miss 4% of the labelled duplicates.
-* thresholds 0.60 / 0.45 / 15: the best macro-F1 over the dev sets; containment alone (0.60)
-  loses 13 points of recall on same-day agency copies at the same precision.
+  J = 0.4 0.94, at J = 0.3 0.68. Unrelated articles (J ~ 0.01-0.05) collide rarely: 0.24 false
+  candidates per query among the 31k ANT articles. Two rows per band would find 99.9% at
+  J = 0.3 but at ~300 false candidates per query at a million; four rows lose 4% of the
+  labelled duplicates. What LSH cannot see are short copies of much longer articles (J < 0.2).
+* thresholds 0.60 / 0.45 / 15: the best tune-set macro-F1; containment alone (0.60) loses 10
+  points of recall on the same-day agency copies at equal precision.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ NUM_PERM: Final = 128
 #: LSH banding of the signature: BANDS bands of ROWS values each (BANDS * ROWS <= NUM_PERM).
 BANDS: Final = 42
 ROWS: Final = 3
-#: Texts with fewer normalised tokens are never judged by text (see the module docstring).
+#: Shorter texts are never near-duplicates, only exact copies under the same headline.
 MIN_TOKENS: Final = 20
 #: Containment of the new text in a stored one that makes it a duplicate on its own.
 CONTAINMENT_THRESHOLD: Final = 0.60

@@ -142,8 +142,7 @@ def _m4_dedup(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX articles_duplicate_of ON articles (duplicate_of)")
     rows = db.execute("SELECT 'seed:' || id, title, text FROM seeds").fetchall()
     rows += db.execute("SELECT canonical_url, title, text FROM articles").fetchall()
-    for doc, title, text in rows:
-        dedup_index.add(db, doc, fingerprint(title, text))
+    dedup_index.add_many(db, ((doc, fingerprint(title, text)) for doc, title, text in rows))
 
 
 # Schema changes are small named functions applied in order, each exactly once.
