@@ -16,7 +16,6 @@ obey_robots = true), and runs `rasad crawl --config FILE` twice as a subprocess:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import resource
 import subprocess
@@ -29,19 +28,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from _common import load_fixture_site  # bench/ is on sys.path when run as a script
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def load_fixture_site() -> ModuleType:
-    """tests/fixture_site.py as a module (the tests folder is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "fixture_site", REPO / "tests" / "fixture_site.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fixture_site"] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from monitor import dedup
+from store import dedup_index
 
-from monitor import dedup  # noqa: E402
-from store import dedup_index  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 ANT_TAR = "corpora/ant-multisource/full_corpus_Alarabia_BBC_CNN_France24_SkyNews.tar.xz"

@@ -66,14 +66,13 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import ModuleType
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from monitor import dedup
+from monitor.dedup import Fingerprint, Similarity
+from monitor.metrics import Scores
+from monitor.seeds import load_seeds
+from store import dedup_index
 
-from monitor import dedup  # noqa: E402
-from monitor.dedup import Fingerprint, Similarity  # noqa: E402
-from monitor.seeds import load_seeds  # noqa: E402
-from store import dedup_index  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEVSET = REPO / "bench" / "devset"
@@ -490,43 +489,6 @@ class Judge:
         if p.tie:
             out.append(self.evidence(p.later, p.earlier))
         return out
-
-
-@dataclass
-class Scores:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-
-    def add(self, gold: bool, predicted: bool) -> None:
-        if gold and predicted:
-            self.tp += 1
-        elif predicted:
-            self.fp += 1
-        elif gold:
-            self.fn += 1
-        else:
-            self.tn += 1
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    def row(self) -> str:
-        return (
-            f"P={self.precision:.3f} R={self.recall:.3f} F1={self.f1:.3f}"
-            f"  (tp {self.tp}, fp {self.fp}, fn {self.fn}, tn {self.tn})"
-        )
 
 
 def score(

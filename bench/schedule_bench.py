@@ -18,7 +18,6 @@ keeps (or leaks) between runs.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import re
 import signal
@@ -29,21 +28,11 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+from _common import load_fixture_site  # bench/ is on sys.path when run as a script
+
 REPO = Path(__file__).resolve().parents[1]
 RASAD = [sys.executable, "-m", "monitor.cli"]
 RUN_LINE = re.compile(r" (crawl-\S+) \[[^\]]*\] (\w+) exit=")
-
-
-def load_fixture_site() -> ModuleType:
-    """tests/fixture_site.py as a module (the tests folder is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "fixture_site", REPO / "tests" / "fixture_site.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fixture_site"] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
 
 
 def proc_status(pid: int) -> dict[str, str]:
