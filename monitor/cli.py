@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     crawl.add_argument("--quiet", action="store_true", help="print nothing unless a source failed")
     crawl.add_argument("--verbose", action="store_true", help="show Scrapy's log")
+    crawl.add_argument(
+        "--due-only",
+        action="store_true",
+        help="poll only feeds whose adapted interval has passed (how rasad schedule runs it)",
+    )
     crawl.set_defaults(handler=cmd_crawl)
 
     export = commands.add_parser("export", parents=[common], help="write stored articles")
@@ -179,7 +184,14 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         store = open_store(config.store_url)
         try:
             progress = None if args.quiet or not sys.stderr.isatty() else sys.stderr
-            report = run_crawl(config, store, sources, progress=progress, verbose=args.verbose)
+            report = run_crawl(
+                config,
+                store,
+                sources,
+                progress=progress,
+                verbose=args.verbose,
+                due_only=args.due_only,
+            )
         finally:
             store.close()
     if not args.quiet or not report.ok:

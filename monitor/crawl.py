@@ -54,8 +54,10 @@ class CrawlRun:
         *,
         clock: Clock = utcnow,
         progress: TextIO | None = None,
+        due_only: bool = False,
     ) -> None:
         self.config = config
+        self.due_only = due_only  # poll only feeds whose adapted interval has passed
         self.store = store
         self.sources = list(sources)
         self.clock = clock
@@ -76,8 +78,9 @@ class CrawlRun:
 
     def feed_request_headers(self, source: Source, feed_url: str) -> dict[str, str] | None:
         """Conditional-GET headers for a feed, or None when it must not be polled now: a
-        server's Retry-After still holds, or it is failing and its backoff has not passed.
-        A healthy feed is polled on every crawl: cron and the scheduler decide how often."""
+        server's Retry-After still holds, it is failing and its backoff has not passed, or
+        (with `due_only`, as `rasad schedule` runs crawls) its adapted interval has not
+        passed. Otherwise a healthy feed is polled on every crawl."""
         now = self.clock()
         state = self._state(source.name, feed_url)
         waiting = state.retry_after_until is not None and now < state.retry_after_until
@@ -88,6 +91,9 @@ class CrawlRun:
             self.report.source(source.name).deferred.append(
                 f"{feed_url}: not polled until {until:%Y-%m-%d %H:%M} UTC ({why})"
             )
+            return None
+        if self.due_only and not polling.is_due(state, now):
+            self.report.source(source.name).not_due += 1
             return None
         return polling.conditional_headers(state, now)
 
@@ -429,6 +435,7 @@ def run_crawl(
     *,
     progress: TextIO | None = sys.stderr,
     verbose: bool = False,
+    due_only: bool = False,
 ) -> RunReport:
     """Poll `sources` once with Scrapy in this process and return the report.
 
@@ -442,7 +449,9 @@ def run_crawl(
 
     started = time.monotonic()
     store.load_seeds(load_seeds())
-    run = CrawlRun(config, store, [s for s in sources if s.enabled], progress=progress)
+    run = CrawlRun(
+        config, store, [s for s in sources if s.enabled], progress=progress, due_only=due_only
+    )
     run_id = store.start_run(run.clock(), [s.name for s in run.sources])
     process = CrawlerProcess(scrapy_settings(config, verbose=verbose))
     crawler = process.create_crawler(FeedSpider)

@@ -12,6 +12,7 @@ class SourceReport:
     name: str
     feeds_polled: int = 0
     not_modified: int = 0  # feeds answered 304 Not Modified
+    not_due: int = 0  # feeds skipped: their adapted interval has not passed (--due-only)
     deferred: list[str] = field(default_factory=list)  # feeds not polled (Retry-After, backoff)
     feed_errors: list[str] = field(default_factory=list)  # "URL: what went wrong"
     feed_warnings: list[str] = field(default_factory=list)
@@ -34,6 +35,7 @@ class SourceReport:
             "ok": self.ok,
             "feeds_polled": self.feeds_polled,
             "not_modified": self.not_modified,
+            "not_due": self.not_due,
             "deferred": self.deferred,
             "feed_errors": self.feed_errors,
             "feed_warnings": self.feed_warnings,

@@ -131,7 +131,9 @@ def planned_jobs(config: Config) -> list[CrawlGroup]:
 
 def crawl_command(config: Config, group: CrawlGroup) -> list[str]:
     """The `rasad crawl` command line for one group (this interpreter, the same config file)."""
-    argv = [sys.executable, "-m", "monitor.cli", "crawl"]
+    # --due-only: each feed keeps its own adapted interval (slower for a quiet feed,
+    # held back after failures); the group's interval is how often that is checked
+    argv = [sys.executable, "-m", "monitor.cli", "crawl", "--due-only"]
     if config.path:
         argv += ["--config", str(Path(config.path).resolve())]
     for name in group.sources:

@@ -176,3 +176,22 @@ def test_a_news_sitemap_source(tmp_path: Path) -> None:
         assert titles == {a.title for a in articles}
         published = {r["title"]: r["published"] for r in export(config, "--all")}
         assert all(published.values())
+
+
+def test_due_only_crawls_skip_feeds_whose_interval_has_not_passed(tmp_path: Path) -> None:
+    with seed_site() as site:
+        config = write_config(tmp_path, site, interval="30m")
+        assert rasad("crawl", "--config", str(config), "--due-only").returncode == 0
+        site.clear_requests()
+        result = rasad("crawl", "--config", str(config), "--due-only")
+        assert result.returncode == 0, result.stdout
+        assert site.requests() == []  # polled a moment ago: not due for a while
+        report = json.loads(
+            sqlite3.connect(tmp_path / "rasad.db")
+            .execute("SELECT report FROM runs ORDER BY id DESC")
+            .fetchone()[0]
+        )
+        assert report["sources"][0]["not_due"] == len(site.feeds)
+        # without --due-only (cron's plain crawl) every healthy feed is polled
+        assert rasad("crawl", "--config", str(config)).returncode == 0
+        assert len(site.requests()) == len(site.feeds)
