@@ -342,10 +342,19 @@ class SQLiteStore:
                 ),
             )
             added += cursor.rowcount
-            state, attempts, next_attempt = db.execute(
-                "SELECT state, attempts, next_attempt FROM entries WHERE canonical_url = ?",
+            state, attempts, next_attempt, title = db.execute(
+                "SELECT state, attempts, next_attempt, title FROM entries WHERE canonical_url = ?",
                 (key,),
             ).fetchone()
+            if state == "done" and entry.title and title and entry.title != title:
+                # the publisher changed the headline of a stored story: fetch it once more,
+                # so the store keeps the latest text (its outcome stays as it was)
+                db.execute(
+                    "UPDATE entries SET state = 'pending', title = ?, next_attempt = NULL,"
+                    " attempts = 0 WHERE canonical_url = ?",
+                    (entry.title, key),
+                )
+                state, next_attempt = "pending", None
             due = next_attempt is None or next_attempt <= when
             if state != "done" and attempts < max_attempts and due:
                 to_fetch.append(entry)

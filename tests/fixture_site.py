@@ -2141,6 +2141,20 @@ class NewsSite:
                 self.add_to_feed(feed_path, article)
         return self.url_for(article)
 
+    def edit_article(self, slug: str, edited: SiteArticle) -> None:
+        """The publisher edits a story in place: same URL, new headline and text. Feeds that
+        list it list the edited version (their Last-Modified and ETag change)."""
+        with self._lock:
+            page = self._by_slug.pop(slug)
+            updated = SitePage(replace(edited, slug=slug), page.template, page.path, page.page_id)
+            self._by_slug[slug] = updated
+            self._pages[page.path] = updated
+            self._rendered.pop(page.path, None)
+            for feed in self._feeds.values():
+                if page.article in feed.items:
+                    feed.items[feed.items.index(page.article)] = updated.article
+                    feed.modified = self._next_modified(feed.modified)
+
     def add_articles(self, articles: Iterable[SiteArticle], **kwargs: Any) -> list[str]:
         return [self.add_article(article, **kwargs) for article in articles]
 

@@ -190,3 +190,33 @@ def test_copies_in_one_run_and_updated_articles_are_not_new_again(tmp_path: Path
         assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == before + 1
         assert after[edited.title]["status"] == "duplicate"
         assert len(export(config)) == 1  # the story is delivered once
+
+
+def test_an_article_edited_in_place_keeps_its_status_and_gets_the_latest_text(
+    tmp_path: Path,
+) -> None:
+    story = fresh_stories()[1]
+    site = NewsSite()
+    site.add_feed("/feed/", [story], form="rss2")
+    site.add_articles([story])
+    with site:
+        config = write_config(tmp_path, site)
+        assert rasad("crawl", "--config", str(config)).returncode == 0
+        (before,) = export(config, "--all")
+        assert before["status"] == "new"
+        # the publisher edits it in place: same URL, new headline, a paragraph added
+        update = "وفي وقت لاحق، أعلن الكرملين أن موعد القمة سيحدد عبر القنوات الدبلوماسية."
+        site.edit_article(
+            story.slug,
+            replace(story, title="محدث: " + story.title, paragraphs=(*story.paragraphs, update)),
+        )
+        site.clear_requests()
+        second = rasad("crawl", "--config", str(config))
+        assert second.returncode == 0, second.stdout
+        assert len(site.article_requests()) == 1  # fetched once more, for its latest text
+        (after,) = export(config, "--all")
+        assert after["url"] == before["url"] and after["status"] == "new"
+        assert update in after["text"] and after["title"].startswith("محدث: ")
+        site.clear_requests()
+        assert rasad("crawl", "--config", str(config)).returncode == 0
+        assert site.article_requests() == []
