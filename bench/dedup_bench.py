@@ -41,7 +41,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from array import array
@@ -68,24 +67,10 @@ CHUNK = 5000
 
 
 def load_ant(data: Path) -> list[tuple[str, str, str]]:
-    """(path, title, text) of every ANT article, streamed out of the tarball."""
-    import re
+    """(path, title, text) of every ANT article, in a fixed shuffled order."""
+    from dedup_eval import load_ant as load_ant_texts  # bench/ is sys.path[0] for a script
 
-    tags = {t: re.compile(f"<{t}>(.*?)</{t}>", re.S) for t in ("TITLE", "TEXT")}
-    out = []
-    with tarfile.open(data / ANT_TAR, mode="r|xz") as tar:
-        for member in tar:
-            if not member.isfile() or not member.name.endswith(".txt"):
-                continue
-            fh = tar.extractfile(member)
-            if fh is None:
-                continue
-            raw = fh.read().decode("utf-8", errors="replace")
-            title, text = (
-                (m.group(1).strip() if (m := r.search(raw)) else "") for r in tags.values()
-            )
-            out.append((member.name.removeprefix("./"), title, text))
-    out.sort()
+    out = sorted((t.key, t.title, t.text) for t in load_ant_texts(data).values())
     random.Random(1).shuffle(out)
     return out
 

@@ -190,6 +190,8 @@ class CrawlRun:
             hints=polling.feed_hints(body),
             item_dates=[e.published for e in entries if e.published],
         )
+        # The policy needs the count of new entries, known only once they are recorded; a
+        # run killed between the two writes keeps the old state and fetches the feed in full.
         self.store.set_feed_state(source, url, state.to_json())
         to_fetch = outcome.to_fetch
         report.entries += len(entries)

@@ -58,8 +58,13 @@ def rescore(
     dry_run: bool = False,
 ) -> RescoreReport:
     report = RescoreReport()
-    articles = list(store.articles(since=since, statuses=STATUSES))
-    for article in articles:
+    # Only the keys are held while the store is written to: verdicts change `status`, which
+    # an open read cursor may be walking, and a 1M-article archive's texts do not fit.
+    keys = [a.canonical_url for a in store.articles(since=since, statuses=STATUSES)]
+    for key in keys:
+        article = store.get(key)
+        if article is None:
+            continue
         report.judged += 1
         verdict = judge(article.title, article.text, lexicon=lexicon, threshold=threshold)
         status = article.status
