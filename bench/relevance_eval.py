@@ -39,6 +39,7 @@ from pathlib import Path
 from monitor import arabic
 from monitor.metrics import Scores
 from monitor.relevance import DEFAULT_THRESHOLD, judge, load_lexicon
+from seeds import SEEDS_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -140,12 +141,12 @@ def seed_docs() -> list[Doc]:
     import tomllib
 
     titles: dict[str, str] = {}
-    manifest = REPO / "seeds" / "seeds.toml"
+    manifest = SEEDS_DIR / "seeds.toml"
     if manifest.exists():
         for entry in tomllib.loads(manifest.read_text(encoding="utf-8")).get("seeds", []):
             titles[entry.get("file", "")] = entry.get("title", "")
     docs = []
-    for path in sorted((REPO / "seeds").glob("[0-9][0-9][0-9]_*.txt")):
+    for path in sorted(SEEDS_DIR.glob("[0-9][0-9][0-9]_*.txt")):
         text = path.read_text(encoding="utf-8")
         docs.append(Doc(f"seeds/{path.name}", "seed", titles.get(path.name, ""), text, "relation"))
     return docs

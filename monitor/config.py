@@ -21,8 +21,8 @@ from typing import Any
 
 from monitor.errors import ConfigError
 from monitor.relevance import DEFAULT_THRESHOLD, LexiconError, load_lexicon
+from seeds import SEEDS_DIR
 
-SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
 DEFAULT_SOURCES_FILE = SEEDS_DIR / "sources.toml"
 DEFAULT_STORE_URL = "sqlite:///data/rasad.db"
 DEFAULT_USER_AGENT = "rasad (+https://example.org/contact)"

@@ -13,6 +13,7 @@ parse_error (the HTML parser or trafilatura itself failed on the page).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -23,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import trafilatura
+import trafilatura.metadata as tm
 from lxml import etree
 from trafilatura.settings import Document
 
@@ -37,15 +39,15 @@ from monitor.models import Article, FeedEntry
 # of table-laid-out sites (sanaanews) and flattens their paragraphs into one table cell. Neither
 # setting copes with a whole page of nested tables (the fixture site's "legacy" template):
 # _article_scope() hands trafilatura the article's cell instead.
-# trafilatura's own date (htmldate) is not used, see page_date(); extensive_search=False at least
-# keeps it from scanning the whole page for a date nobody reads.
+# with_metadata=False: trafilatura's metadata step runs htmldate (a copy and clean-up of the
+# whole page) and an author search (another copy) for a date and author rasad never reads (the
+# date comes from page_date()); the one field used, the site name, is read by _site_name().
 TRAFILATURA_OPTIONS: dict[str, Any] = {
     "include_comments": False,
-    "with_metadata": True,
+    "with_metadata": False,
     "include_tables": False,
     "favor_precision": False,
     "favor_recall": False,
-    "date_extraction_params": {"extensive_search": False, "original_date": True},
 }
 
 # The shortest real article in the gold material is a 47-word weather bulletin (jawharafm).
@@ -574,11 +576,36 @@ def _cell_page(tree: lxml.html.HtmlElement, cell: lxml.html.HtmlElement) -> lxml
 # ── the whole step ─────────────────────────────────────────────────────────────────────────────
 
 
+def _site_name(source: lxml.html.HtmlElement, url: str) -> str | None:
+    """The site name trafilatura's metadata step finds, without the rest of that step.
+
+    The same sequence as trafilatura.metadata.extract_metadata: <meta> tags, then JSON-LD, then
+    a domain-like part of <title>, else the page's host name; "@" dropped, lower-case names
+    title-cased, entities and spacing cleaned.
+    """
+    metadata = tm.examine_meta(source)
+    with contextlib.suppress(Exception):  # as in trafilatura: a JSON-LD reader bug costs only it
+        metadata = tm.extract_meta_json(source, metadata)
+    sitename = metadata.sitename or tm.extract_sitename(source)
+    if sitename:
+        sitename = sitename.lstrip("@")
+        if sitename and "." not in sitename and not sitename[0].isupper():
+            sitename = sitename.title()
+    elif match := tm.META_URL.match(metadata.url or tm.extract_url(source, url) or ""):
+        sitename = match[1]
+    trimmed = Document()
+    trimmed.sitename = sitename
+    trimmed.clean_and_trim()
+    return trimmed.sitename
+
+
 def _run_trafilatura(tree: lxml.html.HtmlElement, url: str) -> Document:
-    """trafilatura's body and metadata; it works on a copy of `tree`."""
+    """trafilatura's body and the site name; it works on a copy of `tree`."""
     source = _article_scope(tree)
     try:
         document = trafilatura.bare_extraction(source, url=url, **TRAFILATURA_OPTIONS)
+        if isinstance(document, Document) and document.text:
+            document.sitename = _site_name(source, url)
     # a library bug on one odd page must become a recorded failure, not a crashed pipeline
     except Exception as exc:
         raise ExtractionError("parse_error", f"trafilatura failed: {exc!r}") from exc

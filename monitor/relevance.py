@@ -40,6 +40,7 @@ from typing import Any
 
 from monitor import arabic
 from monitor.models import Verdict
+from seeds import seed_file
 
 __all__ = [
     "DEFAULT_LEXICON_PATH",
@@ -53,8 +54,8 @@ __all__ = [
     "load_lexicon",
 ]
 
-#: The lexicon shipped with rasad, next to the seed corpus (relative to the project root).
-DEFAULT_LEXICON_PATH: Path = Path(__file__).resolve().parents[1] / "seeds" / "lexicon.toml"
+#: The lexicon shipped with rasad, next to the seed corpus (package data of ``seeds``).
+DEFAULT_LEXICON_PATH: Path = seed_file("lexicon.toml")
 
 #: Articles scoring at or above this are on topic. It is the middle of the widest range of
 #: thresholds that give the best F1 on the tune split of the dev set (0.40–0.60 all reach

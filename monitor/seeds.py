@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.config import SEEDS_DIR
 from monitor.errors import ConfigError
+from seeds import SEEDS_DIR
 
 
 @dataclass(frozen=True)

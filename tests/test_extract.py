@@ -26,9 +26,19 @@ from pathlib import Path
 import fixture_site as site
 import lxml.html
 import pytest
+import trafilatura.metadata
 
+from monitor.encoding import decode_document
 from monitor.errors import ExtractionError
-from monitor.extract import MIN_WORDS, clean_title, detect_language, extract_article
+from monitor.extract import (
+    MIN_WORDS,
+    _article_scope,
+    _parse_html,
+    _site_name,
+    clean_title,
+    detect_language,
+    extract_article,
+)
 from monitor.models import Article, FeedEntry
 
 REPO = Path(__file__).resolve().parents[1]
@@ -701,3 +711,42 @@ def test_extraction_is_pure() -> None:
     first = extract_article(body, "https://e.org/a", HTML, now=NOW)
     assert isinstance(first, Article)
     assert extract_article(body, "https://e.org/a", HTML, now=NOW) == first
+
+
+# ── trafilatura's metadata step is not run (issue 8) ───────────────────────────────────────────
+
+
+def test_extraction_runs_neither_htmldate_nor_the_author_search(monkeypatch) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trafilatura's metadata step ran")
+
+    monkeypatch.setattr(trafilatura.metadata, "find_date", never)
+    monkeypatch.setattr(trafilatura.metadata, "extract_author", never)
+    body = page(PARAGRAPHS, head=PUBLISHED_META, title=HEADLINE)
+    article = extract_article(body, "https://e.org/a", HTML, now=NOW)
+    assert article.published is not None and article.date_source == "page"
+
+
+def site_name_pages() -> list[tuple[bytes, str, str]]:
+    """(body, content type, url): the fixture templates, and the real pages when present."""
+    pages = []
+    for article in site.load_seed_articles():
+        for template in site.TEMPLATES:
+            url = "http://127.0.0.1:8765" + site.quote_path(site.article_path(article, template, 7))
+            rendered = site.render_article_page(article, template, url=url, page_id=7)
+            pages.append((rendered.body, rendered.content_type, url))
+    if PAGES.is_dir():
+        golds = [g() for g in GOLD.values()]
+        pages += [(g.body, HTML["Content-Type"], g.url) for g in golds]
+        pages += [(body, HTML["Content-Type"], url) for url, body, _ in htmldate_pages()]
+    return pages
+
+
+def test_site_name_is_the_one_trafilaturas_metadata_step_finds() -> None:
+    """_site_name() repeats trafilatura's site-name search without the rest of the step: it
+    must stay equal to it (this fails first if a trafilatura release changes the search)."""
+    for body, content_type, url in site_name_pages():
+        tree = _parse_html(decode_document(body, content_type).text)
+        scope = _article_scope(tree)
+        expected = trafilatura.metadata.extract_metadata(scope, url).sitename
+        assert _site_name(scope, url) == expected, url
