@@ -14,14 +14,23 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from monitor.config import Config, sqlite_path
-from monitor.errors import LockHeld
+from monitor.errors import LockHeld, StoreError
 
 
 @contextmanager
 def pid_lock(lock_path: Path, held_message: str) -> Iterator[None]:
-    """Hold `lock_path` exclusively; raise LockHeld(held_message + who) if taken."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
+    """Hold `lock_path` exclusively; raise LockHeld(held_message + who) if taken, and
+    StoreError when the lock file cannot be created (the store's directory is unusable)."""
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115 (closed by the with below)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the lock file {lock_path.resolve()}: {exc.strerror}; check that "
+            "the store's directory (store.url) exists and is writable",
+            at_open=True,
+        ) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

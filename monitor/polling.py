@@ -530,6 +530,16 @@ def items_per_day(state: FeedState, now: datetime | None = None) -> float:
 # -- health -----------------------------------------------------------------------------------
 
 
+def forgive(state: FeedState, now: datetime) -> FeedState:
+    """A feed's error streak forgotten (`rasad sources --reset`): due now, interval kept.
+
+    A server's Retry-After still holds: it is the server's request, not rasad's guess.
+    """
+    if not state.error_streak:
+        return state
+    return replace(state, error_streak=0, last_error=None, next_due=now)
+
+
 def is_failing(state: FeedState, threshold: int = FAILING_STREAK) -> bool:
     """Whether the run report should flag this feed: `threshold` failed polls in a row."""
     return state.error_streak >= threshold

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+WIDTH = 80
+
+
+def _wrap(line: str, indent: str) -> str:
+    """A long line folded at spaces within WIDTH (a long URL stays whole)."""
+    if len(line) <= WIDTH:
+        return line
+    return textwrap.fill(
+        line,
+        WIDTH,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 @dataclass
@@ -23,6 +39,26 @@ class SourceReport:
     stored: Counter[str] = field(default_factory=Counter)  # new / duplicate / off_topic / updated
     failed: Counter[str] = field(default_factory=Counter)  # reason -> count
     gave_up: int = 0  # failed for the last allowed time
+    unresolved: int = 0  # feeds whose host name did not resolve (DNS)
+    listed_twice: int = 0  # entries another feed of this run had already asked for
+    sitemap_skipped: int = 0  # sitemap URLs older than crawl.sitemap_window or over the cap
+
+    @property
+    def held(self) -> int:
+        """Feeds not polled this run: not due yet, or held back after failures."""
+        return self.not_due + len(self.deferred)
+
+    @property
+    def stored_total(self) -> int:
+        return sum(self.stored.values())
+
+    @property
+    def unaccounted(self) -> int:
+        """Pages to fetch with no outcome: listed − known + retried, less everything
+        stored, failed or listed twice. Non-zero only when the run stopped early."""
+        to_fetch = self.entries - self.already_stored + self.retried
+        done = self.stored_total + sum(self.failed.values()) + self.listed_twice
+        return to_fetch - done
 
     @property
     def ok(self) -> bool:
@@ -46,6 +82,9 @@ class SourceReport:
             "stored": dict(self.stored),
             "failed": dict(self.failed),
             "gave_up": self.gave_up,
+            "unresolved": self.unresolved,
+            "listed_twice": self.listed_twice,
+            "sitemap_skipped": self.sitemap_skipped,
         }
 
 
@@ -83,43 +122,69 @@ class RunReport:
         }
 
     def render(self) -> str:
-        """A table per source, then the failures spelled out, then one summary line."""
+        """A table per source (within 80 columns), the problems spelled out, a summary.
+
+        Per source the columns add up: listed − known + retry is what there was to
+        fetch, and new + dup + off + upd + fail is what became of it; a line explains any
+        difference (entries listed by two feeds, a run stopped early)."""
         header = (
-            f"{'source':<20} {'feeds':>5} {'304':>4} {'entries':>7} {'known':>6} {'fetched':>7} "
-            f"{'new':>5} {'dup':>5} {'off':>5} {'upd':>5} {'failed':>6}"
+            f"{'source':<18} {'feeds':>5} {'304':>4} {'held':>4} {'listed':>6} {'known':>5} "
+            f"{'retry':>5} {'new':>4} {'dup':>4} {'off':>4} {'upd':>4} {'fail':>4}"
         )
         lines = [header, "-" * len(header)]
         for s in self.sources.values():
             feeds = f"{s.feeds_polled - len(s.feed_errors)}/{s.feeds_polled}"
             lines.append(
-                f"{s.name[:20]:<20} {feeds:>5} {s.not_modified:>4} {s.entries:>7} "
-                f"{s.already_stored:>6} "
-                f"{s.fetched:>7} {s.stored['new']:>5} {s.stored['duplicate']:>5} "
-                f"{s.stored['off_topic']:>5} {s.stored['updated']:>5} {sum(s.failed.values()):>6}"
+                f"{s.name[:18]:<18} {feeds:>5} {s.not_modified:>4} {s.held:>4} {s.entries:>6} "
+                f"{s.already_stored:>5} {s.retried:>5} {s.stored['new']:>4} "
+                f"{s.stored['duplicate']:>4} {s.stored['off_topic']:>4} {s.stored['updated']:>4} "
+                f"{sum(s.failed.values()):>4}"
             )
-        lines.extend(self._problems())
-        failed = self.failed_sources
+        lines.extend(self._problems())  # not folded: each stays one line to grep
         lines.append("")
-        lines.append(
-            f"{len(self.sources)} sources, {self.total('entries')} entries, "
-            f"{self.total('fetched')} pages fetched, {self.stored_total('new')} new, "
-            f"{self.stored_total('duplicate')} duplicate, {self.stored_total('off_topic')} "
-            f"off-topic, {sum(sum(s.failed.values()) for s in self.sources.values())} failed "
-            f"in {self.seconds:.1f}s"
-            + (f"; FAILED SOURCES: {', '.join(failed)}" if failed else "")
-            + ("; INTERRUPTED: the rest is fetched next run" if self.interrupted else "")
-        )
+        lines.extend(_wrap(line, "  ") for line in self._summary())
         return "\n".join(lines)
+
+    @property
+    def offline(self) -> bool:
+        """Every feed polled failed because its host name did not resolve."""
+        polled = self.total("feeds_polled")
+        return polled > 0 and self.total("unresolved") == polled
+
+    def _summary(self) -> list[str]:
+        failed = self.failed_sources
+        polled = self.total("feeds_polled")
+        feed_errors = sum(len(s.feed_errors) for s in self.sources.values())
+        ok = polled - feed_errors - self.total("not_modified")
+        lines = [
+            f"{len(self.sources)} sources, {polled} feeds in {self.seconds:.1f}s: "
+            f"{ok} ok, {self.total('not_modified')} not modified, {feed_errors} failed; "
+            f"{self.total('held')} held",
+            f"{self.total('fetched')} pages fetched: {self.stored_total('new')} new, "
+            f"{self.stored_total('duplicate')} duplicate, {self.stored_total('off_topic')} "
+            f"off-topic, {self.stored_total('updated')} updated; "
+            f"{sum(sum(s.failed.values()) for s in self.sources.values())} pages failed",
+        ]
+        if failed:
+            lines.append(f"FAILED SOURCES ({len(failed)}): {', '.join(failed)}")
+        if self.interrupted:
+            lines.append("INTERRUPTED: what is left is fetched by the next run")
+        return lines
 
     def _problems(self) -> list[str]:
         lines: list[str] = []
+        if self.offline:
+            polled = self.total("feeds_polled")
+            lines.append(
+                f"  no outlet's host name resolved ({polled} feeds): is this machine offline?"
+            )
         for s in self.sources.values():
-            for error in s.feed_errors:
-                lines.append(f"  {s.name}: feed failed: {error}")
-            for held in s.deferred:
-                lines.append(f"  {s.name}: feed held back: {held}")
-            for warning in s.feed_warnings:
-                lines.append(f"  {s.name}: feed warning: {warning}")
+            if not self.offline:
+                lines.extend(f"  {s.name}: feed failed: {error}" for error in s.feed_errors)
+            lines.extend(f"  {s.name}: feed held back: {held}" for held in s.deferred)
+            if s.not_due:
+                lines.append(f"  {s.name}: {s.not_due} feed(s) not due yet (--due-only)")
+            lines.extend(f"  {s.name}: feed warning: {warning}" for warning in s.feed_warnings)
             if s.failed:
                 reasons = ", ".join(f"{reason} ×{n}" for reason, n in s.failed.most_common())
                 lines.append(f"  {s.name}: article failures (retried next run): {reasons}")
@@ -127,4 +192,13 @@ class RunReport:
                 lines.append(
                     f"  {s.name}: {s.gave_up} article(s) failed too often; no more retries"
                 )
+            if s.sitemap_skipped:
+                lines.append(
+                    f"  {s.name}: {s.sitemap_skipped} sitemap URL(s) older than "
+                    "crawl.sitemap_window or over crawl.sitemap_max_urls: not fetched"
+                )
+            if s.listed_twice:
+                lines.append(f"  {s.name}: {s.listed_twice} entries listed twice: fetched once")
+            if s.unaccounted > 0:
+                lines.append(f"  {s.name}: {s.unaccounted} page(s) not fetched yet (next run)")
         return ["", *lines] if lines else []

@@ -31,6 +31,17 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # One retry for connection errors and 5xx inside a run; later runs retry the rest.
 RETRY_TIMES = 1
+# A host name that does not resolve will not resolve a second later: not retried.
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+]
 # 429 is not retried at once: the server's Retry-After is honoured on a later run instead.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 REDIRECT_MAX_TIMES = 10
@@ -42,12 +53,18 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
 # Feeds before article pages, so a run killed early has at least recorded what is listed.
 DEPTH_PRIORITY = 0
-LOG_LEVEL = "WARNING"
+# Quiet by default: what matters reaches the run report; Scrapy's log only with
+# --verbose (stderr) or --log-file. LOG_ENABLED = False installs a NullHandler on the
+# root logger, so not even Python's last-resort handler prints a library warning.
+LOG_ENABLED = False
+LOG_LEVEL = "INFO"
 # Dropped items are outcomes counted in the run report, not warnings.
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 
 
-def scrapy_settings(config: Config, *, verbose: bool = False) -> Settings:
+def scrapy_settings(
+    config: Config, *, verbose: bool = False, log_file: str | None = None
+) -> Settings:
     settings = Settings()
     settings.setmodule("monitor.settings", priority="project")
     crawl = config.crawl
@@ -59,7 +76,9 @@ def scrapy_settings(config: Config, *, verbose: bool = False) -> Settings:
             "DOWNLOAD_TIMEOUT": crawl.download_timeout,
             "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
             "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_host,
-            "LOG_LEVEL": "DEBUG" if verbose else "WARNING",
+            "LOG_ENABLED": verbose,
+            "LOG_FILE": log_file,
+            "LOG_LEVEL": "DEBUG" if verbose else "INFO",
         },
         priority="cmdline",
     )

@@ -13,6 +13,10 @@ same `FeedEntry` values, so everything after the fetch treats a news sitemap lik
   is decompressed up to `MAX_SITEMAP_BYTES` (the protocol's 50 MB limit); a bigger or
   corrupt one is refused rather than read in part, so a gzip bomb costs nothing.
 * Plain-text sitemaps (one URL a line) are accepted, as the protocol allows.
+* `select_entries` decides which of a sitemap's URLs are articles to fetch now: those
+  changed within a window, newest first, at most a cap per poll. A sitemap lists an
+  outlet's whole archive; without it a first poll would crawl all of it.
+* `news_sitemaps_from_robots` finds the Google News sitemaps a robots.txt announces.
 
 Anything else (an HTML page, an RSS feed, other XML, binary) raises `FeedError` saying what
 came back, and the source fails like a broken feed.
@@ -23,9 +27,9 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -36,10 +40,16 @@ from monitor.errors import FeedError
 from monitor.models import FeedEntry
 
 __all__ = [
+    "ADMITTED",
     "MAX_SITEMAP_BYTES",
+    "SKIPPED",
+    "EntrySelection",
     "Sitemap",
+    "is_news_sitemap_url",
+    "news_sitemaps_from_robots",
     "parse_sitemap",
     "recent_children",
+    "select_entries",
     "sitemaps_from_robots",
 ]
 
@@ -134,7 +144,113 @@ def sitemaps_from_robots(robots_txt: str, robots_url: str) -> list[str]:
         if url:
             found.append(url)
     unique = list(dict.fromkeys(found))
-    return sorted(unique, key=lambda u: "news" not in u.lower())
+    return sorted(unique, key=lambda u: not is_news_sitemap_url(u))
+
+
+def is_news_sitemap_url(url: str) -> bool:
+    """Whether a sitemap URL names itself a news sitemap (``/sitemap-news.xml``,
+    ``/news-sitemap.xml``, ``/sitemaps/news/index.xml``, ``/sitemap.php?type=news`` ...).
+
+    The name is all a robots.txt gives. Outlets announce their whole-archive sitemaps
+    there too (often indexes of thousands of undated children); only the news sitemap
+    lists just the last days' stories, so only it is polled without being configured.
+    """
+    parts = urlsplit(url)  # not the host: every sitemap of www.skynewsarabia.com says "news"
+    return "news" in f"{parts.path}?{parts.query}".lower()
+
+
+def news_sitemaps_from_robots(robots_txt: str, robots_url: str) -> list[str]:
+    """The news sitemaps (`is_news_sitemap_url`) a robots.txt announces, in its order."""
+    return [u for u in sitemaps_from_robots(robots_txt, robots_url) if is_news_sitemap_url(u)]
+
+
+# -- which entries to fetch now ----------------------------------------------------------------
+
+SKIPPED = "skipped"  # the frontier state of a listed URL not fetched: too old when listed
+ADMITTED = frozenset({"pending", "failed", "done"})  # frontier states of URLs admitted before
+
+
+@dataclass(frozen=True)
+class EntrySelection:
+    """What one poll of a sitemap does with the URLs it lists (see `select_entries`).
+
+    Every entry is in exactly one of the four groups.
+    """
+
+    fetch: tuple[FeedEntry, ...] = ()  # admitted now: in the window, newest first, <= cap
+    known: tuple[FeedEntry, ...] = ()  # admitted by an earlier poll: the frontier decides
+    old: tuple[FeedEntry, ...] = ()  # outside the window: recorded as skipped, never fetched
+    over_cap: tuple[FeedEntry, ...] = ()  # in the window, beyond the cap: left for later
+
+    @property
+    def skipped(self) -> int:
+        """URLs not fetched because too old or over the cap (the run report's count)."""
+        return len(self.old) + len(self.over_cap)
+
+
+def select_entries(
+    entries: Sequence[FeedEntry],
+    *,
+    now: datetime,
+    window: timedelta,
+    cap: int,
+    listed: Mapping[str, str],
+    first_poll: bool,
+) -> EntrySelection:
+    """Split a sitemap's entries into those to fetch now and those to leave.
+
+    A sitemap is not a feed: a plain one lists every page the outlet ever published, so
+    only URLs changed within `window` of `now` (the news publication date, else
+    ``<lastmod>``) are articles to fetch, on a first poll and on later ones alike; and
+    at most `cap` of them per poll, newest first, so a busy outlet's first poll stays
+    bounded too.
+
+    `listed` maps an entry's URL to its frontier state when the store has it already:
+    an admitted one (`ADMITTED`: pending, failed or done) goes to `known` and the store
+    decides as for any feed entry (stored: never again; failed: after its backoff). One
+    recorded `SKIPPED` is judged afresh: a date now inside the window (the outlet changed
+    it, or the window was raised to backfill) admits it.
+
+    Undated URLs (a plain sitemap without ``<lastmod>``) cannot be placed in the window:
+    * on a `first_poll` (nothing was ever received from this sitemap, nor from the index
+      that lists it) they are the archive, and count as old;
+    * on later polls a URL never listed before is new to the sitemap, so new to the
+      outlet: it is admitted after the dated ones, within the cap. One listed before (it
+      was recorded skipped) stays old.
+
+    Old entries are recorded skipped (see `CrawlRun.sitemap_polled`): the store remembers
+    that an undated URL was listed, and nothing skipped is ever fetched unless admitted
+    here. Over-cap entries are not recorded at all, so a later poll judges them exactly
+    as it would have now (an undated one stays "never listed before").
+    """
+    since = now - window
+    known: list[FeedEntry] = []
+    old: list[FeedEntry] = []
+    dated: list[FeedEntry] = []
+    undated: list[FeedEntry] = []
+    for entry in entries:
+        state = listed.get(entry.url)
+        if state in ADMITTED:
+            known.append(entry)
+        elif entry.published is not None:
+            (dated if _aware(entry.published) >= since else old).append(entry)
+        elif first_poll or state == SKIPPED:
+            old.append(entry)
+        else:
+            undated.append(entry)
+    dated.sort(key=lambda e: _aware(e.published), reverse=True)  # type: ignore[arg-type]
+    candidates = [*dated, *undated]
+    limit = max(cap, 0)
+    return EntrySelection(
+        fetch=tuple(candidates[:limit]),
+        known=tuple(known),
+        old=tuple(old),
+        over_cap=tuple(candidates[limit:]),
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # -- bytes to an XML tree --------------------------------------------------------------------

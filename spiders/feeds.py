@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from monitor.config import Source
-from monitor.crawl import CrawlRun, describe_failure, retry_after_seconds
+from monitor.crawl import CrawlRun, describe_failure, retry_after_seconds, standalone_run
 from monitor.items import FetchedPage
 from monitor.models import FeedEntry
 from monitor.urls import canonical_url
@@ -36,10 +37,20 @@ FEED_STATUSES = [304, *range(400, 600)]
 class FeedSpider(scrapy.Spider):
     name = "feeds"
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedSpider:
+        """`rasad crawl` passes its run; `scrapy crawl feeds` gets one built from the rasad
+        config ($RASAD_CONFIG, else ./rasad.toml, else the defaults)."""
+        if kwargs.get("run") is None:
+            kwargs["run"] = standalone_run(crawler)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, FeedSpider)
+        return spider
+
     def __init__(self, run: CrawlRun | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if run is None:
-            raise ValueError("the feed spider is started by `rasad crawl`, which gives it a run")
+            raise ValueError("the feed spider needs a CrawlRun: start it through from_crawler")
         self.run = run
         # Article requests bypass Scrapy's duplicate filter, which silently drops a request
         # it has seen (a redirect loop would vanish without an errback and go unrecorded);
@@ -61,7 +72,7 @@ class FeedSpider(scrapy.Spider):
             for feed_url in self.run.feeds_of(source):
                 if request := self._feed_request(source, feed_url, self.parse_feed):
                     yield request
-            for sitemap_url in source.sitemaps:
+            for sitemap_url in self.run.sitemaps_of(source):
                 if request := self._feed_request(source, sitemap_url, self.parse_sitemap):
                     yield request
             for entry in self.run.pending_entries(source):
@@ -102,6 +113,7 @@ class FeedSpider(scrapy.Spider):
     def _article_request(self, source: Source, entry: FeedEntry) -> scrapy.Request | None:
         key = canonical_url(entry.url)
         if key in self._requested:
+            self.run.listed_twice(source.name)
             return None
         self._requested.add(key)
         request = self._request(
@@ -137,12 +149,13 @@ class FeedSpider(scrapy.Spider):
 
     def feed_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        _reason, detail = describe_failure(failure)
+        reason, detail = describe_failure(failure)
         self.run.feed_failed(
             request.cb_kwargs["source"].name,
             request.cb_kwargs["feed_url"],
             detail,
             _status(failure),
+            kind=reason,
         )
 
     # discovery: the homepage, then candidate feed URLs one at a time until one works
@@ -160,7 +173,7 @@ class FeedSpider(scrapy.Spider):
 
     def _next_candidate(self, source: Source, candidates: list[str], tried: int) -> Any:
         if not candidates:
-            self.run.discovery_failed(source, tried)
+            yield from self._robots_sitemaps(source, tried)
             return
         request = self._request(
             source,
@@ -188,6 +201,43 @@ class FeedSpider(scrapy.Spider):
     def candidate_failed(self, failure: Failure) -> Any:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
         yield from self._next_candidate(kwargs["source"], kwargs["rest"], kwargs["tried"])
+
+    # no feed found: the news sitemaps the host's robots.txt announces, polled as sitemaps
+
+    def _robots_sitemaps(self, source: Source, tried: int) -> Any:
+        robots_url = self.run.robots_url(source)
+        if robots_url is None:
+            self.run.discovery_failed(source, tried)
+            return
+        found = self.run.cached_robots_sitemaps(source, robots_url, tried)
+        if found is not None:
+            yield from self._sitemap_requests(source, found)
+            return
+        request = self._request(
+            source,
+            robots_url,
+            self.parse_robots,
+            self.robots_failed,
+            priority=10,
+            dont_filter=True,
+            # robots.txt itself is never disallowed; the middleware would fetch it twice
+            meta={"handle_httpstatus_all": True, "dont_obey_robotstxt": True},
+        )
+        request.cb_kwargs.update(robots_url=robots_url, tried=tried + 1)
+        yield request
+
+    def parse_robots(self, response: Response, source: Source, robots_url: str, tried: int) -> Any:
+        found = self.run.robots_polled(source, robots_url, response.body, response.status, tried)
+        yield from self._sitemap_requests(source, found)
+
+    def robots_failed(self, failure: Failure) -> None:
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        self.run.discovery_failed(kwargs["source"], kwargs["tried"])
+
+    def _sitemap_requests(self, source: Source, urls: list[str]) -> Any:
+        for url in urls:
+            if request := self._feed_request(source, url, self.parse_sitemap):
+                yield request
 
     def _article_requests(self, source: Source, entries: list[FeedEntry]) -> Any:
         for entry in entries:

@@ -145,12 +145,49 @@ def _m4_dedup(db: sqlite3.Connection) -> None:
     dedup_index.add_many(db, ((doc, fingerprint(title, text)) for doc, title, text in rows))
 
 
+def _m5_skipped(db: sqlite3.Connection) -> None:
+    """Frontier state 'skipped': a sitemap URL listed but not fetched, too old to be news
+    (`monitor.sitemaps.select_entries`). SQLite cannot alter a CHECK, so the table is
+    rebuilt with the same columns and rows."""
+    _script(
+        db,
+        """
+        CREATE TABLE entries_new (
+            canonical_url TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            source TEXT NOT NULL,
+            feed_url TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            guid TEXT,
+            published TEXT,
+            summary TEXT NOT NULL DEFAULT '',
+            first_seen TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'failed', 'done', 'skipped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_attempt TEXT,
+            next_attempt TEXT
+        );
+        INSERT INTO entries_new (canonical_url, url, source, feed_url, title, guid, published,
+            summary, first_seen, state, attempts, last_error, last_attempt, next_attempt)
+            SELECT canonical_url, url, source, feed_url, title, guid, published, summary,
+            first_seen, state, attempts, last_error, last_attempt, next_attempt FROM entries;
+        DROP TABLE entries;
+        ALTER TABLE entries_new RENAME TO entries;
+        CREATE INDEX entries_pending ON entries (source, state)
+            WHERE state != 'done' AND state != 'skipped'
+        """,
+    )
+
+
 # Schema changes are small named functions applied in order, each exactly once.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m1_initial),
     ("state", _m2_state),
     ("polling", _m3_polling),
     ("dedup", _m4_dedup),
+    ("skipped", _m5_skipped),
 ]
 
 
@@ -176,7 +213,11 @@ class SQLiteStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+            raise StoreError(
+                f"cannot open the store at {self.path.resolve()}: {exc}; check that "
+                "store.url names a writable file (not a directory)",
+                at_open=True,
+            ) from exc
 
     def close(self) -> None:
         self._db.close()
@@ -209,7 +250,8 @@ class SQLiteStore:
             if max(done, default=0) > len(MIGRATIONS):
                 raise StoreError(
                     f"{self.path} was written by a newer rasad "
-                    f"(schema {max(done)}); upgrade rasad to use it"
+                    f"(schema {max(done)}); upgrade rasad to use it",
+                    at_open=True,
                 )
 
     @property
@@ -256,13 +298,22 @@ class SQLiteStore:
         return row is not None
 
     def record_poll(
-        self, poll: FeedPoll, entries: Sequence[FeedEntry] = (), max_attempts: int = 5
+        self,
+        poll: FeedPoll,
+        entries: Sequence[FeedEntry] = (),
+        max_attempts: int = 5,
+        skipped: Sequence[FeedEntry] = (),
     ) -> PollOutcome:
         """Record one feed poll and its entries in one transaction.
 
         The outcome lists the entries whose article is not stored yet (new ones, and ones
         left pending or failed by earlier runs, due and with attempts to spare), in feed
-        order, and counts the entries never seen before.
+        order, and counts the entries never seen before. An entry recorded `skipped`
+        earlier is admitted (made pending) when it is given in `entries`.
+
+        `skipped`: entries listed but not to be fetched (a sitemap's URLs older than its
+        window); recorded in state 'skipped' unless the frontier has them already, never
+        returned to fetch, never counted as new.
         """
         when = _iso(poll.polled)
         with self._tx() as db:
@@ -279,6 +330,7 @@ class SQLiteStore:
                 )
                 return PollOutcome([])
             to_fetch, added = self._add_entries(db, poll, entries, when, max_attempts)
+            self._add_skipped(db, poll, skipped, when)
             db.execute(
                 "UPDATE feeds SET last_poll = ?, last_success = ?, last_status = ?,"
                 " last_error = NULL, error_streak = 0, items_seen = items_seen + ?,"
@@ -305,6 +357,15 @@ class SQLiteStore:
         with self._tx() as db:
             db.execute(
                 "UPDATE feeds SET state = ? WHERE source = ? AND url = ?", (state, source, feed_url)
+            )
+
+    def reset_feed(self, source: str, feed_url: str, state: str) -> None:
+        """Forget a feed's error streak (the state given is the policy's, already reset)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE feeds SET error_streak = 0, last_error = NULL, state = ?"
+                " WHERE source = ? AND url = ?",
+                (state, source, feed_url),
             )
 
     def feed_state(self, source: str, feed_url: str) -> str | None:
@@ -346,6 +407,9 @@ class SQLiteStore:
                 "SELECT state, attempts, next_attempt, title FROM entries WHERE canonical_url = ?",
                 (key,),
             ).fetchone()
+            if state == "skipped":  # listed before as too old; now admitted
+                db.execute("UPDATE entries SET state = 'pending' WHERE canonical_url = ?", (key,))
+                state = "pending"
             if state == "done" and entry.title and title and entry.title != title:
                 # the publisher changed the headline of a stored story: fetch it once more,
                 # so the store keeps the latest text (its outcome stays as it was)
@@ -360,13 +424,48 @@ class SQLiteStore:
                 to_fetch.append(entry)
         return to_fetch, added
 
+    @staticmethod
+    def _add_skipped(
+        db: sqlite3.Connection, poll: FeedPoll, entries: Sequence[FeedEntry], when: str | None
+    ) -> None:
+        for entry in entries:
+            db.execute(
+                "INSERT OR IGNORE INTO entries (canonical_url, url, source, feed_url, title, guid,"
+                " published, summary, first_seen, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " 'skipped')",
+                (
+                    canonical_url(entry.url),
+                    entry.url,
+                    poll.source,
+                    poll.feed_url,
+                    entry.title,
+                    entry.guid,
+                    _iso(entry.published),
+                    entry.summary,
+                    when,
+                ),
+            )
+
+    def entry_states(self, urls: Iterable[str]) -> dict[str, str]:
+        """The frontier state (pending, failed, done or skipped) of each of `urls` it
+        holds, keyed by the URL as given; URLs never listed are left out."""
+        states: dict[str, str] = {}
+        for url in urls:
+            row = self._db.execute(
+                "SELECT state FROM entries WHERE canonical_url = ?", (canonical_url(url),)
+            ).fetchone()
+            if row is not None:
+                states[url] = row[0]
+        return states
+
     def pending(
         self, source: str, max_attempts: int, now: datetime | None = None
     ) -> list[PendingEntry]:
         """Entries of a source still waiting for their article, under the attempt limit and,
         given `now`, due (a failed page waits out its backoff before it is tried again)."""
         rows = self._db.execute(
-            "SELECT * FROM entries WHERE source = ? AND state != 'done' AND attempts < ?"
+            "SELECT * FROM entries WHERE source = ? AND state != 'done' AND state != 'skipped'"
+            " AND attempts < ?"
             " AND (? IS NULL OR next_attempt IS NULL OR next_attempt <= ?) ORDER BY first_seen",
             (source, max_attempts, _iso(now), _iso(now)),
         )
@@ -565,7 +664,9 @@ class SQLiteStore:
         rows = self._db.execute("SELECT status, count(*) FROM articles GROUP BY status")
         counts = {status: 0 for status in STATUSES}
         counts.update({row[0]: row[1] for row in rows})
-        pending = self._db.execute("SELECT count(*) FROM entries WHERE state != 'done'")
+        pending = self._db.execute(
+            "SELECT count(*) FROM entries WHERE state != 'done' AND state != 'skipped'"
+        )
         counts["pending"] = pending.fetchone()[0]
         return counts
 

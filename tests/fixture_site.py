@@ -12,11 +12,11 @@ Arabic-language dates, relative links, duplicate GUIDs).
         crawl(site.url("/feed/"))
         assert not site.requests(path_prefix="/private/")
 
-Server behaviour: robots.txt (configurable), ETag/Last-Modified with 304 on feeds, special routes
-(`Routes`: 404, 500, 429 + Retry-After, redirect loop, PDF and PNG at article URLs, a 30 MB body, a
-slow response, an empty 200, HTML at a feed URL, a truncated feed), gzip when asked, HTTP/1.1
-keep-alive, and a thread-safe request log (`site.requests(...)`). Articles and feed items can be
-added while the server runs.
+Server behaviour: robots.txt (configurable; it announces the site's sitemaps), ETag/Last-Modified
+with 304 on feeds and sitemaps, special routes (`Routes`: 404, 500, 429 + Retry-After, redirect
+loop, PDF and PNG at article URLs, a 30 MB body, a slow response, an empty 200, HTML at a feed URL,
+a truncated feed), gzip when asked, HTTP/1.1 keep-alive, and a thread-safe request log
+(`site.requests(...)`). Articles and feed items can be added while the server runs.
 
 Standalone: ``python tests/fixture_site.py --port 8765 --ant 300`` serves the seed articles plus 300
 ANT articles in eight feeds until Ctrl-C.
@@ -1516,6 +1516,9 @@ FEED_FORMS: Final[dict[str, tuple[str, str, str | None]]] = {
     "broken-amp": ("application/rss+xml; charset=UTF-8", "utf-8", "UTF-8"),
     # a Google News sitemap (urlset with news:news), for sitemap-driven crawls
     "sitemap-news": ("application/xml; charset=UTF-8", "utf-8", "UTF-8"),
+    # a plain sitemap (urlset, <lastmod> only), as outlets list their whole archive; items
+    # without a date (FeedLinks without one, or dates="none") have no <lastmod>
+    "sitemap": ("application/xml; charset=UTF-8", "utf-8", "UTF-8"),
 }
 DATE_STYLES: Final = ("rfc822", "arabic", "none", "mixed")
 
@@ -1672,6 +1675,7 @@ class _FeedWriter:
             "rss1": self._rss1,
             "rss091": self._rss091,
             "sitemap-news": self._sitemap,
+            "sitemap": self._plain_sitemap,
         }.get(form, self._rss2)()
         declaration = (
             f'<?xml version="1.0" encoding="{declared}"?>' if declared else '<?xml version="1.0"?>'
@@ -1829,6 +1833,16 @@ class _FeedWriter:
                     "</news:publication_date>"
                 )
             out.append(f"<news:title>{_x(item.title)}</news:title></news:news></url>")
+        out.append("</urlset>")
+        return "\n".join(out)
+
+    def _plain_sitemap(self) -> str:
+        out = ['<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+        for item in self.items():
+            lastmod = ""
+            if item.published is not None and self.feed.options.dates != "none":
+                lastmod = f"<lastmod>{item.published.astimezone(SITE_TZ).isoformat()}</lastmod>"
+            out.append(f"<url><loc>{_x(item.link)}</loc>{lastmod}</url>")
         out.append("</urlset>")
         return "\n".join(out)
 
@@ -2358,7 +2372,7 @@ class NewsSite:
         if self.robots_txt is None:
             return None
         text = self.robots_txt.replace("{base_url}", self.base_url)
-        sitemaps = [p for p, f in self.feeds.items() if f.form == "sitemap-news"]
+        sitemaps = [p for p, f in self.feeds.items() if f.form.startswith("sitemap")]
         if sitemaps and "Sitemap:" not in text:
             text += "\n" + "".join(f"Sitemap: {self.url(p)}\n" for p in sitemaps)
         return text.encode("utf-8")
@@ -2375,7 +2389,7 @@ class NewsSite:
             f'<link rel="alternate" type="{FEED_FORMS[f.form][0].split(";")[0]}" '
             f'title="{_e(f.title)}" href="{quote_path(path)}">'
             for path, f in self.feeds.items()
-            if f.form != "sitemap-news"
+            if not f.form.startswith("sitemap")
         )
         return f"""<!DOCTYPE html>
 <html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{_e(self.site_name)} | الرئيسية</title>

@@ -109,6 +109,11 @@ interval = "2h"
             "[[sources]]\nname = 'a'\nfeeds = ['https://a/rss']\ninterval = 'often'\n",
             "sources[0].interval",
         ),
+        ("[crawl]\nsitemap_window = 'two days'\n", "crawl.sitemap_window"),
+        ("[crawl]\nsitemap_window = 2\n", "crawl.sitemap_window"),
+        ("[crawl]\nsitemap_window = '99999d'\n", "crawl.sitemap_window"),
+        ("[crawl]\nsitemap_max_urls = 0\n", "crawl.sitemap_max_urls"),
+        ("[crawl]\nsitemap_max_urls = '100'\n", "crawl.sitemap_max_urls"),
         ("[digest]\nsecurity = 'tls'\n", "digest.security"),
         ("[digest]\nrecipients = ['not-an-address']\n", "digest.recipients"),
     ],
@@ -129,6 +134,16 @@ def test_missing_explicit_file_and_invalid_toml(tmp_path: Path) -> None:
         load_config(write(tmp_path, "[crawl\n"), {})
     with pytest.raises(ConfigError, match="RASAD_CONFIG"):
         load_config(None, {"RASAD_CONFIG": str(tmp_path / "gone.toml")})
+
+
+def test_sitemap_window_and_cap(tmp_path: Path) -> None:
+    default = load_config(write(tmp_path, "[store]\nurl = 'sqlite:///x.db'\n"), {})
+    assert default.crawl.sitemap_window == 2 * 86400
+    assert default.crawl.sitemap_max_urls == 100
+    text = "[crawl]\nsitemap_window = '36h'\nsitemap_max_urls = 20\n"
+    config = load_config(write(tmp_path, text), {})
+    assert config.crawl.sitemap_window == 36 * 3600
+    assert config.crawl.sitemap_max_urls == 20
 
 
 def test_unknown_source_name(tmp_path: Path) -> None:
@@ -154,3 +169,44 @@ def test_every_setting_is_documented_in_the_readme() -> None:
             assert setting.help, f"{section}.{key} has no help text"
             pattern = rf"`{re.escape(key)}`"
             assert re.search(pattern, readme), f"README does not document {section}.{key}"
+
+
+def test_readme_configuration_examples_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    examples = re.findall(r"```toml\n(.*?)```", section, re.S)
+    assert examples, "the README's configuration section has no TOML example"
+    monkeypatch.chdir(tmp_path)
+    for n, example in enumerate(examples):
+        path = tmp_path / f"example{n}.toml"
+        path.write_text(example, encoding="utf-8")
+        config = load_config(str(path), {})
+        assert config.path == str(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufeff[crawl]\nobey_robots = true\n",  # a UTF-8 BOM, as Notepad writes it
+        "[[sources]]\nname = 'a'\nfeeds = ['https://a.example/أخبار/rss']\n",
+        "[[sources]]\nname = 'a'\nfeeds = ['https://عربي.example/rss']\n",
+        "[[sources]]\nname = 'a'\nfeeds = ['http://[::1]:8080/rss', 'http://127.0.0.1:8080/rss']\n",
+        "[[sources]]\nname = 'a'\nfeeds = ['https://a.example/rss', 'https://a.example/rss/']\n"
+        "[[sources]]\nname = 'b'\nfeeds = ['https://www.a.example/rss']\n",
+        "[[sources]]\nname = 'a'\nfeeds = ['https://a.example/rss?q=1']\n"
+        "[[sources]]\nname = 'b'\nfeeds = ['https://a.example/rss?q=2']\n",
+        "[[sources]]\nname = 'a'\nhomepage = 'https://a.example/'\ninterval = '30d'\n"
+        "timezone = '+03:30'\n",
+        "[store]\nurl = 'sqlite:///my data/rasad.db'\n",
+        "[digest]\nsender = 'Rasad <rasad@example.org>'\n"
+        "recipients = ['analyst@example.org', 'Desk <desk@example.org>']\nsmtp_port = 587\n",
+        "[relevance]\nthreshold = 0\n[crawl]\ndownload_delay = 0\nretry_delay = 0.5\n",
+    ],
+)
+def test_unusual_but_valid_configs_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert isinstance(load_config(write(tmp_path, text), {}), Config)

@@ -26,6 +26,7 @@ from fixture_site import (
     BOILERPLATE_MARKERS,
     PRIVATE_ARTICLE,
     SITE_TZ,
+    FeedLink,
     NewsSite,
     Routes,
     SiteArticle,
@@ -164,7 +165,7 @@ def test_crawl_stores_clean_articles_once(site: NewsSite, tmp_path: Path) -> Non
     assert site.article_requests() == [], "the second crawl fetched stored articles again"
     assert not site.requests(Routes.PRIVATE_PREFIX)
     assert not site.requests("/robots.txt"), "robots.txt is reused from the store for a day"
-    assert "0 pages fetched, 0 new" in second.stdout
+    assert "0 pages fetched: 0 new" in second.stdout
     assert len(export(config, "--all")) == len(records)
 
 
@@ -234,7 +235,7 @@ def test_a_failing_feed_fails_the_source(tmp_path: Path) -> None:
         config = write_config(tmp_path, site, feeds=feeds)
         result = rasad("crawl", "--config", str(config))
         assert result.returncode == 1
-        assert "FAILED SOURCES: almadar" in result.stdout
+        assert "FAILED SOURCES (1): almadar" in result.stdout
         assert site.url(Routes.NOT_A_FEED) in result.stdout and "HTML page" in result.stdout
         # the good feed's articles are stored all the same
         assert len(export(config, "--all")) == 5
@@ -247,7 +248,7 @@ def test_a_failing_feed_fails_the_source(tmp_path: Path) -> None:
         again = rasad("crawl", "--config", str(config))
         assert again.returncode == 1
         assert f"feed held back: {site.url(Routes.NOT_A_FEED)}: not polled until" in again.stdout
-        assert "(backoff after 1 failures)" in again.stdout
+        assert "(backoff after 1 failures; --force polls it now)" in again.stdout
 
 
 def test_a_feed_failing_three_polls_in_a_row_is_flagged(tmp_path: Path) -> None:
@@ -377,7 +378,9 @@ def test_default_sources_are_listed_without_a_config(tmp_path: Path) -> None:
         "bbc_arabic" in result.stdout and "https://feeds.bbci.co.uk/arabic/rss.xml" in result.stdout
     )
     assert "gnews_ru_kp (off)" in result.stdout
-    assert (tmp_path / "data" / "rasad.db").exists()
+    # listed from the config alone: a read-only command never creates the store
+    assert not (tmp_path / "data").exists()
+    assert result.stderr.startswith("rasad: no store at ") and "rasad crawl" in result.stderr
 
 
 def test_overlapping_crawl_exits_3(tmp_path: Path) -> None:
@@ -417,3 +420,116 @@ def test_a_crawl_stopped_by_sigterm_is_recorded_as_interrupted(tmp_path: Path) -
         s for (s,) in sqlite3.connect(tmp_path / "rasad.db").execute("SELECT state FROM runs")
     ]
     assert states == ["interrupted"]
+
+
+# -- sitemaps: only recent URLs, a bounded number; news sitemaps from robots.txt ---------------
+
+
+def _story(slug: str, age: timedelta) -> SiteArticle:
+    return SiteArticle(
+        slug=slug,
+        title=f"خبر من الأرشيف: {slug}",
+        paragraphs=(
+            "قال مسؤولون في وزارة الاقتصاد إن الحكومة تدرس خطة جديدة لدعم الصادرات الزراعية "
+            "خلال الموسم المقبل، مع توسيع برامج التمويل للمزارعين الصغار في المحافظات.",
+            f"وأضاف المسؤولون أن الخطة رقم {slug} ستعرض على مجلس الوزراء الأسبوع المقبل.",
+        ),
+        published=datetime.now(SITE_TZ) - age,
+    )
+
+
+def _sitemap_config(tmp_path: Path, source: str, **crawl: object) -> Path:
+    extra = "".join(f"{key} = {json.dumps(value)}\n" for key, value in crawl.items())
+    path = tmp_path / "rasad.toml"
+    path.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/rasad.db"\n[crawl]\ndownload_delay = 0\n{extra}'
+        f'[[sources]]\nname = "almadar"\n{source}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _last_report(tmp_path: Path) -> dict[str, object]:
+    row = (
+        sqlite3.connect(tmp_path / "rasad.db")
+        .execute("SELECT report FROM runs ORDER BY id DESC")
+        .fetchone()
+    )
+    source: dict[str, object] = json.loads(row[0])["sources"][0]
+    return source
+
+
+def test_a_plain_sitemap_fetches_only_recent_urls_up_to_the_cap(tmp_path: Path) -> None:
+    old = [_story(f"archive-{n}", timedelta(days=days)) for n, days in enumerate((900, 30, 3))]
+    recent = [_story(f"recent-{n}", timedelta(hours=n)) for n in (1, 2, 3, 4)]
+    undated = _story("undated-archive", timedelta(days=2000))
+    with NewsSite() as site:
+        site.add_article(undated)
+        site.add_feed("/sitemap.xml", [*old, *recent], form="sitemap")
+        site.add_to_feed("/sitemap.xml", FeedLink(site.path_for(undated), undated.title))
+        config = _sitemap_config(
+            tmp_path, f'sitemaps = ["{site.url("/sitemap.xml")}"]', sitemap_max_urls=3
+        )
+        never = {site.path_for(a) for a in [*old, undated]}
+
+        first = rasad("crawl", "--config", str(config))
+        assert first.returncode == 0, first.stdout + first.stderr
+        fetched = [r.decoded_path for r in site.article_requests()]
+        assert sorted(fetched) == sorted(site.path_for(a) for a in recent[:3])  # newest 3
+        # three too old, one undated on a first poll (the archive), one over the cap
+        assert _last_report(tmp_path)["sitemap_skipped"] == 5
+        every = list(fetched)
+
+        site.clear_requests()
+        second = rasad("crawl", "--config", str(config))
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert site.article_requests() == []  # nothing new, nothing skipped fetched
+        assert [r.status for r in site.feed_requests("/sitemap.xml")] == [304]
+
+        # the outlet publishes: the new story, what the cap left, a new undated URL
+        latest = _story("latest", timedelta(minutes=5))
+        fresh_undated = _story("undated-new", timedelta(minutes=1))
+        site.add_article(fresh_undated)
+        site.add_to_feed(
+            "/sitemap.xml", latest, FeedLink(site.path_for(fresh_undated), fresh_undated.title)
+        )
+        site.clear_requests()
+        third = rasad("crawl", "--config", str(config))
+        assert third.returncode == 0, third.stdout + third.stderr
+        fetched = [r.decoded_path for r in site.article_requests()]
+        assert sorted(fetched) == sorted(
+            site.path_for(a) for a in (latest, recent[3], fresh_undated)
+        )
+        every += fetched
+    assert not never & set(every), "a URL older than the window was fetched"
+    assert len(every) == len(set(every)) == 6
+    assert len(export(config, "--all")) == 6
+
+
+def test_a_homepage_only_source_finds_its_news_sitemap_in_robots_txt(tmp_path: Path) -> None:
+    stories = [_story(f"news-{n}", timedelta(hours=n)) for n in (1, 2)]
+    archive = [_story(f"archive-{n}", timedelta(days=400 + n)) for n in (1, 2)]
+    with NewsSite() as site:  # no feed at all: discovery finds none
+        site.add_feed("/sitemaps/news.xml", stories, form="sitemap-news")
+        site.add_feed("/sitemaps/all.xml", archive, form="sitemap")
+        assert b"Sitemap: " + site.url("/sitemaps/news.xml").encode() in (
+            site._robots_body() or b""
+        )
+        config = _sitemap_config(tmp_path, f'homepage = "{site.url("/")}"')
+
+        first = rasad("crawl", "--config", str(config))
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "news sitemap(s) named in robots.txt" in " ".join(first.stdout.split())
+        assert sorted(r.decoded_path for r in site.article_requests()) == sorted(
+            site.path_for(a) for a in stories
+        )
+        assert site.feed_requests("/sitemaps/all.xml") == []  # not a news sitemap
+        assert len(site.requests("/robots.txt")) == 1  # the robots middleware's, reused
+        assert {r["title"] for r in export(config, "--all")} == {a.title for a in stories}
+
+        site.clear_requests()
+        second = rasad("crawl", "--config", str(config))
+        assert second.returncode == 0, second.stdout + second.stderr
+        # remembered: no homepage, no candidates, no robots.txt; one conditional request
+        requests = site.requests()
+        assert [(r.path, r.status) for r in requests] == [("/sitemaps/news.xml", 304)]

@@ -341,7 +341,7 @@ def test_a_failing_source_does_not_stop_the_daemon(
 
     daemon.wait_for("a failed crawl, then further crawls", failed_then_more)
     log = daemon.log()
-    assert "FAILED SOURCES: broken" in log and "broken: feed failed" in log  # the full report
+    assert "FAILED SOURCES (1): broken" in log and "broken: feed failed" in log  # the full report
     assert daemon.stop() == 0
     job = saved_state(tmp_path)["jobs"]["crawl-1s"]  # type: ignore[index]
     assert job["failures"] >= 2
@@ -391,7 +391,8 @@ def test_an_overdue_group_runs_once_soon_and_others_wait(
     site: NewsSite, tmp_path: Path, daemons: Callable[..., Daemon]
 ) -> None:
     later = f'[[sources]]\nname = "later"\nfeeds = ["{site.url("/atom.xml")}"]\ninterval = "2h"\n'
-    config = write_config(tmp_path, site, "1h", later)
+    own = [path for path in site.feeds if path != "/atom.xml"]  # one feed, one source
+    config = write_config(tmp_path, site, "1h", later, feeds=own)
     now = datetime.now(UTC)
     store = SQLiteStore(tmp_path / "rasad.db")
     polled = {"almadar": now - timedelta(hours=5), "later": now - timedelta(minutes=10)}

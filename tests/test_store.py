@@ -202,3 +202,46 @@ def test_state_values_persist(tmp_path: Path) -> None:
     again = SQLiteStore(tmp_path / "s.db")
     assert again.get_state("schedule") == '{"bbc": 2}'
     again.close()
+
+
+def test_skipped_entries_are_remembered_never_fetched_and_admitted_on_request(
+    store: SQLiteStore,
+) -> None:
+    old = FeedEntry(url="http://127.0.0.1/news/old")
+    new = FeedEntry(url="http://127.0.0.1/news/new")
+    outcome = store.record_poll(poll(2), [new], skipped=[old])
+    assert outcome.to_fetch == [new] and outcome.new_entries == 1  # skipped: not new
+    assert store.entry_states([old.url, new.url, "http://127.0.0.1/never"]) == {
+        old.url: "skipped",
+        new.url: "pending",
+    }
+    assert [p.entry.url for p in store.pending("sky", 5)] == [new.url]
+    assert store.counts()["pending"] == 1
+    # skipped again: nothing changes; a stored or pending entry is never demoted
+    assert store.record_poll(poll(2), skipped=[old, new]).to_fetch == []
+    assert store.entry_states([new.url]) == {new.url: "pending"}
+    # listed for fetching (a feed has it, or a wider sitemap window): admitted
+    assert store.record_poll(poll(1), [old]).to_fetch == [old]
+    assert store.entry_states([old.url]) == {old.url: "pending"}
+
+
+def test_the_skipped_migration_keeps_the_frontier(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.sqlite as sqlite_store
+
+    full = list(sqlite_store.MIGRATIONS)
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", full[:4])  # before "skipped"
+    before = SQLiteStore(tmp_path / "old.db")
+    entry = FeedEntry(url="http://127.0.0.1/news/a", title="عنوان")
+    before.record_poll(poll(1), [entry])
+    before.record_failure("sky", entry.url, "http_500", NOW, NOW + timedelta(hours=1))
+    before.close()
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", full)
+    after = SQLiteStore(tmp_path / "old.db")
+    assert after.schema_version == len(full)
+    assert after.entry_states([entry.url]) == {entry.url: "failed"}
+    assert after.attempts(entry.url) == 1
+    assert [p.entry.title for p in after.pending("sky", 5, NOW + timedelta(hours=2))] == ["عنوان"]
+    after.record_poll(poll(1), skipped=[FeedEntry(url="http://127.0.0.1/news/b")])
+    after.close()

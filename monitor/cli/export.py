@@ -1,0 +1,121 @@
+"""`rasad export`: stored articles as JSON lines or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from monitor.cli._common import add_command, existing_store, when, writable
+from monitor.config import Config
+from store.base import STATUSES, StoredArticle
+
+EXPORT_FIELDS = (
+    "url",
+    "canonical_url",
+    "source",
+    "title",
+    "published",
+    "fetched",
+    "text",
+    "status",
+    "relevance",
+    "duplicate_of",
+    "similarity",
+    "language",
+    "fetched_url",
+    "subtopics",
+    "matched",
+    "also_reported_by",
+)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = add_command(
+        commands,
+        "export",
+        summary="write stored articles as JSON lines or CSV",
+        description=(
+            "Write the stored articles, one per line (jsonl) or row (csv). Without --all "
+            "only new (on-topic, not repeated) articles are written; seeds never are."
+        ),
+        examples=(
+            "rasad export > articles.jsonl",
+            "rasad export --since 7d --format csv -o week.csv",
+            "rasad export --all | jq -r 'select(.status==\"duplicate\") | .duplicate_of'",
+        ),
+    )
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument(
+        "--since",
+        metavar="WHEN",
+        type=when,
+        help="only articles fetched since WHEN (2026-11-01, 2026-11-01T08:00, or 24h / 7d / 2w)",
+    )
+    export.add_argument(
+        "--all", action="store_true", help="every fetched article with its status, not only new"
+    )
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export.set_defaults(handler=run)
+
+
+def export_record(article: StoredArticle, also_reported_by: list[str]) -> dict[str, Any]:
+    verdict = article.verdict or {}
+    return {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "source": article.source,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "fetched": article.fetched.isoformat(),
+        "text": article.text,
+        "status": article.status,
+        "relevance": article.relevance,
+        "duplicate_of": article.duplicate_of,
+        "similarity": article.similarity,
+        "language": article.language,
+        "fetched_url": article.fetched_url,
+        "subtopics": list(verdict.get("subtopics", ())),
+        "matched": list(verdict.get("matched", ())),
+        "also_reported_by": also_reported_by,
+    }
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    store = existing_store(config)
+    try:
+        if args.output:
+            writable(args.output)
+        statuses = STATUSES if args.all else ("new",)
+        records = (
+            export_record(a, store.also_reported_by(a.canonical_url))
+            for a in store.articles(since=args.since, statuses=statuses)
+        )
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as handle:
+                count = write(records, args.format, handle)
+            print(f"wrote {count} articles to {args.output}", file=sys.stderr)
+        else:
+            write(records, args.format, sys.stdout)
+    finally:
+        store.close()
+    return 0
+
+
+def write(records: Iterator[dict[str, Any]], fmt: str, out: IO[str]) -> int:
+    count = 0
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS) if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    for record in records:
+        if writer:
+            writer.writerow(
+                {k: "; ".join(v) if isinstance(v, list) else v for k, v in record.items()}
+            )
+        else:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
