@@ -78,6 +78,7 @@ class CrawlRun:
         self._fetched = 0
         self._by_name = {s.name: s for s in self.sources}
         self._states: dict[tuple[str, str], polling.FeedState] = {}
+        self._unresolved: list[tuple[str, str]] = []  # feeds whose host did not resolve
         self._sitemap_first: dict[str, bool] = {}  # sitemap URL -> first poll (see below)
         self.lexicon = load_lexicon(config.relevance.lexicon)
 
@@ -410,6 +411,7 @@ class CrawlRun:
             report.feeds_polled += 1
         if kind == "dns":
             report.unresolved += 1
+            self._unresolved.append((source, feed_url))
         state = self._after(source, feed_url, status or 0, headers or {}, error=reason)
         self.store.record_poll(
             FeedPoll(
@@ -489,6 +491,18 @@ class CrawlRun:
         return self._by_name[source].timezone if source in self._by_name else UTC
 
     # articles --------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """After the last request. A run in which no outlet's host resolved says more about
+        this machine (offline) than about the feeds: their failure is recorded, but they
+        are not held back, so the first run once online polls every feed."""
+        if not self.report.offline:
+            return
+        now = self.clock()
+        for source, feed_url in self._unresolved:
+            state = polling.forgive(self._state(source, feed_url), now)
+            self._states[(source, feed_url)] = state
+            self.store.set_feed_state(source, feed_url, state.to_json())
 
     def listed_twice(self, source: str) -> None:
         """An entry whose page another feed of this run already requested."""
@@ -612,6 +626,7 @@ def standalone_run(crawler: Any) -> CrawlRun:
     def closed(spider: Any, reason: str) -> None:
         run.report.seconds = time.monotonic() - started
         run.report.interrupted = reason != "finished"
+        run.finish()
         store.finish_run(run_id, run.clock(), _run_state(run.report), run.report.as_dict())
         stack.close()
         print(run.report.render())
@@ -663,5 +678,6 @@ def run_crawl(
     run.report.seconds = time.monotonic() - started
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     run.report.interrupted = reason not in (None, "finished")
+    run.finish()
     store.finish_run(run_id, run.clock(), _run_state(run.report), run.report.as_dict())
     return run.report

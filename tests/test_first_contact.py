@@ -55,8 +55,10 @@ def test_dns_failures_are_not_retried_and_log_file_has_everything(tmp_path: Path
     text = log.read_text(encoding="utf-8")
     assert "[scrapy" in text  # the full log went to the file
     assert "Gave up retrying" not in text and "Retrying" not in text  # DNS: asked once
+    # offline says nothing about the feeds: the next run polls them again, not held back
     verbose = rasad("crawl", "--config", str(config), "--verbose")
     assert "[scrapy" in verbose.stderr
+    assert "held back" not in verbose.stdout and "is this machine offline?" in verbose.stdout
 
 
 def _with_unresolvable_source_only(config: Path) -> None:
