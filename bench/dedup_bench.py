@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor import dedup
+from monitor.judge import dedup
 from store import dedup_index
 
 REPO = Path(__file__).resolve().parents[1]

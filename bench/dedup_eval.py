@@ -26,8 +26,8 @@ tune (the parameters were chosen looking at these)
   ``ant_altered``     synthetic alterations of 150 random ANT articles (see ``altered_copies``)
   ``ant_random``      random ANT pairs (distinct)
 held-out (never looked at while tuning)
-  ``seed_altered``    altered copies of the five seeds: other templates (rendered by
-                      tests/fixture_site.py and extracted by monitor.extract), shortened to 70%,
+  ``seed_altered``    altered copies of the five seeds: other templates (rendered by the
+                      fixture site, extracted by monitor.extract.article), shortened to 70%,
                       new lead + headline prefix, re-spelled, and combinations
   ``seed_pairs``      the five seeds against each other (000 and 004 cover 001's event)
   ``ontopic_republished`` on-topic ANT articles (relevance ``relation``) republished by another
@@ -66,10 +66,10 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import ModuleType
 
-from monitor import dedup
-from monitor.dedup import Fingerprint, Similarity
-from monitor.metrics import Scores
-from monitor.seeds import load_seeds
+from monitor.judge import dedup
+from monitor.judge.dedup import Fingerprint, Similarity
+from monitor.judge.metrics import Scores
+from monitor.judge.seeds import load_seeds
 from store import dedup_index
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,7 +105,7 @@ LEADS = (
 )
 #: Headline prefixes republishers add.
 PREFIXES = ("عاجل | ", "بالفيديو: ", "تقرير: ", "خاص - ")
-# Spellings one outlet uses for another's (each folds back in monitor.arabic).
+# Spellings one outlet uses for another's (each folds back in monitor.text.arabic).
 _VARIANTS = {
     "بيونغ يانغ": "بيونج يانج",
     "بيونغيانغ": "بيونج يانج",
@@ -166,10 +166,10 @@ def load_fixture_site() -> ModuleType:
 
 def in_template(title: str, text: str, template: str, slug: str) -> tuple[str, str]:
     """Render the article in one of the fixture site's page templates, extract it back with
-    monitor.extract: the same article as another outlet's page (furniture, scripts, related
+    monitor.extract.article: the same article as another outlet's page (furniture, scripts, related
     links), as rasad would see it. Lines of under five words (the page furniture left in the
     seed texts: login box, "أعلى", dates) are not part of what a republisher copies."""
-    from monitor.extract import extract_article
+    from monitor.extract.article import extract_article
 
     fixture_site = load_fixture_site()
     paragraphs = [" ".join(line.split()) for line in text.split("\n") if len(line.split()) >= 5]

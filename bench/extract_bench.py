@@ -1,4 +1,4 @@
-"""Extraction cost: milliseconds per page of `monitor.extract.extract_article` on real pages.
+"""Extraction cost: ms per page of `monitor.extract.article.extract_article` on real pages.
 
 Reads every article page under ../shared/data/pages (plain, .gz and .bz2, with the recorded
 response headers where there are some) and extracts each one `--rounds` times, after one
@@ -23,7 +23,7 @@ from pathlib import Path
 from _common import REPO
 
 from monitor.errors import ExtractionError
-from monitor.extract import extract_article
+from monitor.extract.article import extract_article
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 HTML = {"Content-Type": "text/html; charset=utf-8"}

@@ -36,9 +36,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor import arabic
-from monitor.metrics import Scores
-from monitor.relevance import DEFAULT_THRESHOLD, judge, load_lexicon
+from monitor.judge.metrics import Scores
+from monitor.judge.relevance import DEFAULT_THRESHOLD, judge, load_lexicon
+from monitor.text import arabic
 from seeds import SEEDS_DIR
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 from scrapy.settings import Settings
 
-from monitor.config import Config
+from monitor.config.loader import Config
 
 BOT_NAME = "rasad"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
 ITEM_PIPELINES = {
-    "monitor.pipelines.ExtractPipeline": 100,
-    "monitor.pipelines.RelevancePipeline": 300,
-    "monitor.pipelines.DedupPipeline": 500,
-    "monitor.pipelines.StorePipeline": 900,
+    "monitor.crawl.pipelines.ExtractPipeline": 100,
+    "monitor.crawl.pipelines.RelevancePipeline": 300,
+    "monitor.crawl.pipelines.DedupPipeline": 500,
+    "monitor.crawl.pipelines.StorePipeline": 900,
 }
 
 ROBOTSTXT_OBEY = True
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "monitor.middlewares.StoredRobotsTxtMiddleware": 100,
+    "monitor.crawl.middlewares.StoredRobotsTxtMiddleware": 100,
 }
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

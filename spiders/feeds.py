@@ -1,7 +1,7 @@
 """The feed spider: polls every configured feed and fetches the pages of new entries.
 
 Fetch and route only. What a feed lists, which entries are already stored and how a
-failure is recorded are decided by `monitor.crawl.CrawlRun`; what a page says is
+failure is recorded are decided by `monitor.crawl.run.CrawlRun`; what a page says is
 decided by the item pipelines.
 """
 
@@ -15,11 +15,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from monitor.config import Source
-from monitor.crawl import CrawlRun, describe_failure, retry_after_seconds, standalone_run
-from monitor.items import FetchedPage
+from monitor.config.loader import Source
+from monitor.crawl.failures import describe_failure, retry_after_seconds
+from monitor.crawl.items import FetchedPage
+from monitor.crawl.process import standalone_run
+from monitor.crawl.run import CrawlRun
 from monitor.models import FeedEntry
-from monitor.urls import canonical_url
+from monitor.text.urls import canonical_url
 
 
 def _headers(response: Response) -> dict[str, str]:

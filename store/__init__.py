@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.config import sqlite_path
+from monitor.config.loader import sqlite_path
 from monitor.errors import StoreError, StoreMissing
 from store.base import Store
 

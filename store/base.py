@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from monitor.dedup import Fingerprint
+from monitor.judge.dedup import Fingerprint
+from monitor.judge.seeds import Seed
 from monitor.models import FeedEntry
-from monitor.seeds import Seed
 
 STATUSES = ("new", "duplicate", "off_topic")
 

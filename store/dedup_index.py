@@ -19,7 +19,7 @@ Tables (``create_schema``, idempotent, statement by statement so it can run insi
 ``dedup_bands``
     the LSH postings, ``(key, fp)`` in a WITHOUT ROWID table: the primary key *is* the lookup
     index, so a posting costs ~15 bytes and a lookup one B-tree seek. The band number is mixed
-    into the key (``monitor.dedup.band_keys``), so one column serves all bands.
+    into the key (``monitor.judge.dedup.band_keys``), so one column serves all bands.
 
 Exact copies share one set of postings: a document whose text hash is already indexed adds its
 fingerprint row but no band keys (``banded = 0``); removing the holder hands the postings on.
@@ -41,8 +41,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from monitor import dedup
-from monitor.dedup import Fingerprint, Similarity
+from monitor.judge import dedup
+from monitor.judge.dedup import Fingerprint, Similarity
 
 __all__ = [
     "POSTING_CAP",

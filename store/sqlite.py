@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.dedup import Fingerprint, fingerprint
 from monitor.errors import StoreError
+from monitor.judge.dedup import Fingerprint, fingerprint
+from monitor.judge.seeds import Seed, text_hash
 from monitor.models import FeedEntry
-from monitor.seeds import Seed, text_hash
-from monitor.urls import canonical_url
+from monitor.text.urls import canonical_url
 from store import dedup_index
 from store.base import (
     STATUSES,
@@ -127,7 +127,7 @@ def _m2_state(db: sqlite3.Connection) -> None:
 def _m3_polling(db: sqlite3.Connection) -> None:
     # when a failed page may be tried again (backoff, Retry-After); NULL: at once
     db.execute("ALTER TABLE entries ADD COLUMN next_attempt TEXT")
-    # the polling policy's per-feed state (monitor.polling.FeedState as JSON)
+    # the polling policy's per-feed state (monitor.sources.polling.FeedState as JSON)
     db.execute("ALTER TABLE feeds ADD COLUMN state TEXT")
     # robots.txt per host, reused across runs for a day (RFC 9309 allows caching for 24 h)
     db.execute(
@@ -147,7 +147,7 @@ def _m4_dedup(db: sqlite3.Connection) -> None:
 
 def _m5_skipped(db: sqlite3.Connection) -> None:
     """Frontier state 'skipped': a sitemap URL listed but not fetched, too old to be news
-    (`monitor.sitemaps.select_entries`). SQLite cannot alter a CHECK, so the table is
+    (`monitor.sources.sitemaps.select_entries`). SQLite cannot alter a CHECK, so the table is
     rebuilt with the same columns and rows."""
     _script(
         db,

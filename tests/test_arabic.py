@@ -1,6 +1,6 @@
 """The Arabic normaliser: what it folds, what it must keep apart, and that it is stable.
 
-Relevance, dedup and search all match through `monitor.arabic`, so its guarantees are tested as
+Relevance, dedup and search all match through `monitor.text.arabic`, so its guarantees are tested as
 properties (hypothesis) as well as examples: normalising twice changes nothing, decorating a word
 with diacritics, tatweel or clitics never makes two distinct words collide, and every spelling
 variant the press uses for a name folds to one form.
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.arabic import (
+from monitor.text.arabic import (
     NAME_STEMS,
     fold,
     fold_digits,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import polling
 from monitor.cli import build_parser, main, version
-from monitor.config import load_config
+from monitor.config.loader import load_config
+from monitor.sources import polling
 from store import open_store
 from store.base import FeedPoll
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import SETTINGS, Config, load_config, parse_interval
+from monitor.config.loader import SETTINGS, Config, load_config, parse_interval
 from monitor.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from monitor.cli import main
-from monitor.config import load_config, parse_config
+from monitor.config.loader import load_config, parse_config
 from monitor.errors import ConfigError
 
 DIRECTORY = object()  # the --config path is a directory, not a file

@@ -37,7 +37,7 @@ from fixture_site import (
     shared_data_dir,
 )
 
-from monitor.urls import canonical_url
+from monitor.text.urls import canonical_url
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT_FIELDS = {
@@ -384,8 +384,8 @@ def test_default_sources_are_listed_without_a_config(tmp_path: Path) -> None:
 
 
 def test_overlapping_crawl_exits_3(tmp_path: Path) -> None:
-    from monitor.config import load_config
-    from monitor.locks import crawl_lock
+    from monitor.config.loader import load_config
+    from monitor.schedule.locks import crawl_lock
 
     with seed_site() as site:
         config = write_config(tmp_path, site)

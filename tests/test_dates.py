@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.dates import parse_date, plausible_published
+from monitor.text.dates import parse_date, plausible_published
 
 # Real material comes from ../shared/data through conftest's `shared_data` fixture, which
 # skips with the reason when it is absent.

@@ -19,9 +19,9 @@ from types import ModuleType
 
 import pytest
 
-from monitor import dedup
-from monitor.dedup import Fingerprint, Similarity
-from monitor.seeds import Seed, load_seeds
+from monitor.judge import dedup
+from monitor.judge.dedup import Fingerprint, Similarity
+from monitor.judge.seeds import Seed, load_seeds
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -207,7 +207,7 @@ def test_fingerprint_is_stable_across_processes(seeds: list[Seed]) -> None:
     seed = seeds[2]
     here = dedup.fingerprint(seed.title, seed.text)
     code = (
-        "from monitor import dedup; from monitor.seeds import load_seeds;"
+        "from monitor.judge import dedup; from monitor.judge.seeds import load_seeds;"
         "s = load_seeds()[2]; f = dedup.fingerprint(s.title, s.text);"
         "print(f.text_hash, *f.bands, *f.signature, sum(f.sequence))"
     )

@@ -15,7 +15,7 @@ import pytest
 from fixture_site import NewsSite, SiteArticle, fresh_stories, load_seed_articles
 from test_crawl_e2e import export, rasad, write_config
 
-from monitor.urls import canonical_url
+from monitor.text.urls import canonical_url
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor import arabic, dedup
-from monitor.dedup import Fingerprint
-from monitor.seeds import Seed, load_seeds
+from monitor.judge import dedup
+from monitor.judge.dedup import Fingerprint
+from monitor.judge.seeds import Seed, load_seeds
+from monitor.text import arabic
 from store import dedup_index
 
 

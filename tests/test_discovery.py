@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from monitor.discovery import (
+from monitor.sources.discovery import (
     COMMON_FEED_PATHS,
     candidate_urls,
     discover_feeds,
     should_rediscover,
 )
-from monitor.polling import FeedState, after_poll
+from monitor.sources.polling import FeedState, after_poll
 
 # A WordPress homepage as Arabic outlets serve them: the main feed and the comments feed
 # declared in <head>, an oEmbed and hreflang alternates that are not feeds, and RSS links

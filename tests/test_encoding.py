@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.encoding import Decoded, decode_document, normalise_label
+from monitor.text.encoding import Decoded, decode_document, normalise_label
 
 ARABIC = (
     "<html><head><title>بوتين يستقبل كيم جونغ أون في موسكو</title></head><body>"

@@ -1,7 +1,7 @@
-"""monitor.extract: golden files from real Arabic news pages, then one test per behaviour.
+"""monitor.extract.article: golden files from real Arabic news pages, then one test per behaviour.
 
 Real pages live in ../shared/data/pages (see its README); those tests skip when it is absent.
-Measured with the options in monitor.extract.TRAFILATURA_OPTIONS:
+Measured with the options in monitor.extract.article.TRAFILATURA_OPTIONS:
 
     paragraph retention   cnn 1.00 · lbc 1.00 · jawharafm 9 pages 1.00 each · assabah 3/3 kept,
                           3/3 dropped · fixture site: 5 seed + 12 ANT stories x 4 templates,
@@ -28,9 +28,8 @@ import lxml.html
 import pytest
 import trafilatura.metadata
 
-from monitor.encoding import decode_document
 from monitor.errors import ExtractionError
-from monitor.extract import (
+from monitor.extract.article import (
     MIN_WORDS,
     _article_scope,
     _parse_html,
@@ -40,6 +39,7 @@ from monitor.extract import (
     extract_article,
 )
 from monitor.models import Article, FeedEntry
+from monitor.text.encoding import decode_document
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = REPO.parent / "shared" / "data" / "pages"

@@ -1,4 +1,4 @@
-"""monitor.extract on the fixture site's four page templates, each with the five seed articles.
+"""monitor.extract.article on the fixture site's four page templates, five seed articles each.
 
 The body must survive (>= 97% of its paragraphs, subheadings reported separately) and none of the
 page furniture (login box, most-read sidebar, "اقرأ أيضا" links, comments, newsletter, cookie
@@ -21,7 +21,7 @@ from fixture_site import (
     render_article_page,
 )
 
-extract = pytest.importorskip("monitor.extract", reason="monitor.extract is not importable")
+extract = pytest.importorskip("monitor.extract.article", reason="extraction is not importable")
 
 SEEDS = load_seed_articles()
 PAGE_ID = 120042

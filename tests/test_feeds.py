@@ -13,10 +13,10 @@ from urllib.parse import urljoin
 
 import pytest
 
-from monitor import feeds
 from monitor.errors import FeedError
-from monitor.feeds import parse_feed
 from monitor.models import ParsedFeed
+from monitor.sources import feeds
+from monitor.sources.feeds import parse_feed
 
 # Real material comes from ../shared/data through conftest's `shared_data` fixture, which
 # skips with the reason when it is absent; this path is only read to name the feed-rs cases.

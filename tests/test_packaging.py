@@ -104,9 +104,9 @@ def test_wheel_holds_every_package_and_the_seed_data(wheel: Path) -> None:
 def test_installed_rasad_is_the_wheel_and_reads_its_own_seeds(venv: Path, tmp_path: Path) -> None:
     probe = (
         "import json, monitor, seeds, spiders, store\n"
-        "from monitor.config import DEFAULT_SOURCES_FILE\n"
-        "from monitor.relevance import DEFAULT_LEXICON_PATH, load_lexicon\n"
-        "from monitor.seeds import load_seeds\n"
+        "from monitor.config.loader import DEFAULT_SOURCES_FILE\n"
+        "from monitor.judge.relevance import DEFAULT_LEXICON_PATH, load_lexicon\n"
+        "from monitor.judge.seeds import load_seeds\n"
         "load_lexicon()\n"
         "print(json.dumps({'files': [m.__file__ for m in (monitor, seeds, spiders, store)]\n"
         "    + [str(DEFAULT_SOURCES_FILE), str(DEFAULT_LEXICON_PATH)],\n"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.polling import (
+from monitor.sources.polling import (
     NO_HINTS,
     FeedHints,
     FeedState,

@@ -16,14 +16,14 @@ from types import ModuleType
 
 import pytest
 
-from monitor.models import Verdict
-from monitor.relevance import (
+from monitor.judge.relevance import (
     DEFAULT_LEXICON_PATH,
     DEFAULT_THRESHOLD,
     LexiconError,
     judge,
     load_lexicon,
 )
+from monitor.models import Verdict
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"

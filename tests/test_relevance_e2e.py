@@ -26,7 +26,7 @@ from fixture_site import (
 )
 from test_crawl_e2e import export, rasad, write_config
 
-from monitor.urls import canonical_url
+from monitor.text.urls import canonical_url
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "bench" / "devset" / "relevance_labels.tsv"

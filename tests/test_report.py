@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.report import RunReport
+from monitor.crawl.report import RunReport
 
 
 def _report() -> RunReport:

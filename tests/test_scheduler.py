@@ -24,11 +24,10 @@ from typing import Any
 import pytest
 from fixture_site import NewsSite, Routes, rasad_config, seed_site
 
-from monitor import scheduler
 from monitor.cli import main
-from monitor.config import load_config, parse_config
-from monitor.locks import crawl_lock
-from monitor.scheduler import (
+from monitor.config.loader import load_config, parse_config
+from monitor.schedule import daemon as scheduler
+from monitor.schedule.daemon import (
     CrawlGroup,
     RunResult,
     ScheduleState,
@@ -39,6 +38,7 @@ from monitor.scheduler import (
     record_run,
     run_crawl,
 )
+from monitor.schedule.locks import crawl_lock
 from store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

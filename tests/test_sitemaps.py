@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import Config, CrawlSettings, Source
-from monitor.crawl import CrawlRun
+from monitor.config.loader import Config, CrawlSettings, Source
+from monitor.crawl.run import CrawlRun
 from monitor.errors import FeedError
 from monitor.models import FeedEntry
-from monitor.sitemaps import (
+from monitor.sources.sitemaps import (
     Sitemap,
     is_news_sitemap_url,
     news_sitemaps_from_robots,
@@ -23,7 +23,7 @@ from monitor.sitemaps import (
     select_entries,
     sitemaps_from_robots,
 )
-from monitor.urls import canonical_url
+from monitor.text.urls import canonical_url
 from store.base import StoredArticle
 from store.sqlite import SQLiteStore
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.judge.seeds import load_seeds
 from monitor.models import FeedEntry
-from monitor.seeds import load_seeds
 from store.base import FeedPoll, StoredArticle
 from store.sqlite import SQLiteStore
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.urls import canonical_url, same_site
+from monitor.text.urls import canonical_url, same_site
 
 PAGE = "https://www.skynewsarabia.com/world/1712345-%D8%A8%D9%88%D8%AA%D9%8A%D9%86"
 

@@ -23,7 +23,7 @@ from types import ModuleType
 
 from monitor.cli import crawl, export, rescore, runs, schedule, sources
 from monitor.cli._common import add_common_options
-from monitor.config import Config, load_config
+from monitor.config.loader import Config, load_config
 from monitor.errors import ConfigError, LockHeld, RasadError, StoreError, UsageError
 
 COMMANDS: tuple[ModuleType, ...] = (crawl, sources, runs, export, rescore, schedule)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from monitor.config import Config
+from monitor.config.loader import Config
 from monitor.errors import UsageError
 from store import open_store
 from store.base import Store

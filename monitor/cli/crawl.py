@@ -8,8 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 from monitor.cli._common import add_command, writable
-from monitor.config import Config, Source
-from monitor.locks import crawl_lock
+from monitor.config.loader import Config, Source
+from monitor.schedule.locks import crawl_lock
 from store import open_store
 
 
@@ -59,7 +59,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from monitor.crawl import run_crawl
+    from monitor.crawl.process import run_crawl
 
     sources = _selected(config, args.source)
     if args.log_file:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from monitor.cli._common import add_command, existing_store, when, writable
-from monitor.config import Config
+from monitor.config.loader import Config
 from store.base import STATUSES, StoredArticle
 
 EXPORT_FIELDS = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from monitor.cli._common import add_command, existing_store, when
-from monitor.config import Config
-from monitor.locks import crawl_lock
+from monitor.config.loader import Config
+from monitor.schedule.locks import crawl_lock
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,8 +34,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from monitor.relevance import load_lexicon
-    from monitor.rescore import rescore
+    from monitor.judge.relevance import load_lexicon
+    from monitor.judge.rescore import rescore
 
     lexicon = load_lexicon(config.relevance.lexicon)
     store = existing_store(config)

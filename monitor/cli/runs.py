@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.cli._common import add_command, existing_store
-from monitor.config import Config
+from monitor.config.loader import Config
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from monitor.cli._common import add_command
-from monitor.config import Config
+from monitor.config.loader import Config
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,7 +41,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from monitor.scheduler import ScheduleOptions, run_daemon
+    from monitor.schedule.daemon import ScheduleOptions, run_daemon
 
     options = ScheduleOptions(
         jitter=args.jitter,

@@ -8,10 +8,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor import polling
 from monitor.cli._common import add_command, existing_store
-from monitor.config import Config
+from monitor.config.loader import Config
 from monitor.errors import StoreMissing, UsageError
+from monitor.sources import polling
 from store.base import FeedHealth, Store
 
 

@@ -28,8 +28,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from monitor.encoding import decode_document
-from monitor.polling import FeedState
+from monitor.sources.polling import FeedState
+from monitor.text.encoding import decode_document
 
 __all__ = [
     "COMMON_FEED_PATHS",

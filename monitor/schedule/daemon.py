@@ -45,9 +45,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.config import Config
+from monitor.config.loader import Config
 from monitor.errors import ConfigError, RasadError
-from monitor.locks import schedule_lock
+from monitor.schedule.locks import schedule_lock
 from store import open_store
 
 LOG = logging.getLogger("rasad.schedule")

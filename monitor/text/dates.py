@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from monitor.arabic import fold, fold_digits
+from monitor.text.arabic import fold, fold_digits
 
 __all__ = ["parse_date", "plausible_published"]
 

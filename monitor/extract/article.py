@@ -28,10 +28,10 @@ import trafilatura.metadata as tm
 from lxml import etree
 from trafilatura.settings import Document
 
-from monitor.dates import parse_date, plausible_published
-from monitor.encoding import decode_document
 from monitor.errors import ExtractionError
 from monitor.models import Article, FeedEntry
+from monitor.text.dates import parse_date, plausible_published
+from monitor.text.encoding import decode_document
 
 # Chosen by measurement on ../shared/data/pages (see tests/test_extract.py): the balanced default
 # keeps every gold paragraph; favor_precision loses the whole body of a short jawharafm page;

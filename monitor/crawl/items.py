@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.dedup import Fingerprint
+from monitor.judge.dedup import Fingerprint
 from monitor.models import Article, FeedEntry, Verdict
 
 

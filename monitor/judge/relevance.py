@@ -6,7 +6,7 @@ round-ups that put unrelated items side by side, Putin commenting on a Trump–K
 Co-occurrence alone keeps far too much, so this module looks for a *link* between the two sides:
 
 1. **Matching.** The title and text (already extracted: never raw HTML, whose sidebars mention
-   everything) are normalised by :mod:`monitor.arabic` and matched against the topic lexicon
+   everything) are normalised by :mod:`monitor.text.arabic` and matched against the topic lexicon
    (``seeds/lexicon.toml``): terms for each side (countries, capitals, leaders, officials,
    adjectives), relation cues grouped by subtopic (visit, summit, treaty, military, workers,
    sanctions, space, transport, trade, aid ...), third parties (other states), counter-cues
@@ -38,8 +38,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from monitor import arabic
 from monitor.models import Verdict
+from monitor.text import arabic
 from seeds import seed_file
 
 __all__ = [

@@ -14,14 +14,14 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from monitor.crawl import CrawlRun
-from monitor.dedup import fingerprint, similarity
+from monitor.crawl.items import ArticleItem, FetchedPage
+from monitor.crawl.run import CrawlRun
 from monitor.errors import ExtractionError
-from monitor.extract import extract_article
-from monitor.items import ArticleItem, FetchedPage
-from monitor.relevance import judge
-from monitor.seeds import text_hash
-from monitor.urls import canonical_url, same_site
+from monitor.extract.article import extract_article
+from monitor.judge.dedup import fingerprint, similarity
+from monitor.judge.relevance import judge
+from monitor.judge.seeds import text_hash
+from monitor.text.urls import canonical_url, same_site
 from store.base import DuplicateMatch, StoredArticle
 
 

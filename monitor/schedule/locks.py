@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from monitor.config import Config, sqlite_path
+from monitor.config.loader import Config, sqlite_path
 from monitor.errors import LockHeld, StoreError
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from monitor.relevance import Lexicon, judge
+from monitor.judge.relevance import Lexicon, judge
 from store.base import STATUSES, Store
 
 

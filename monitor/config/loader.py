@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.errors import ConfigError
-from monitor.relevance import DEFAULT_THRESHOLD, LexiconError, load_lexicon
+from monitor.judge.relevance import DEFAULT_THRESHOLD, LexiconError, load_lexicon
 from seeds import SEEDS_DIR
 
 DEFAULT_SOURCES_FILE = SEEDS_DIR / "sources.toml"
@@ -528,7 +528,7 @@ def _feed_key(url: str) -> str:
     """A light normal form for spotting one feed listed twice.
 
     Scheme and host are case-insensitive and a default port is no port (RFC 3986); the
-    path and query stay exact. monitor.urls.canonical_url is deliberately not used: it
+    path and query stay exact. monitor.text.urls.canonical_url is deliberately not used: it
     folds www./m./amp. hosts, trailing slashes and tracking parameters, which is right
     for article pages but could call two distinct feeds one.
     """

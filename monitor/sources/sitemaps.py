@@ -1,10 +1,10 @@
 """Sitemaps as a second kind of source, for outlets without a usable feed.
 
-A pure function of (body, url, headers) like `monitor.feeds.parse_feed`, and it yields the
+A pure function of (body, url, headers) like `monitor.sources.feeds.parse_feed`, and it yields the
 same `FeedEntry` values, so everything after the fetch treats a news sitemap like a feed.
 
 * Google News sitemaps (``<news:news>``) give each URL its title and publication date;
-  those dates go through `monitor.dates.parse_date`, since Arabic outlets often omit the
+  those dates go through `monitor.text.dates.parse_date`, since Arabic outlets often omit the
   offset (``default_tz`` is the outlet's local time, as for feeds).
 * Plain sitemaps give only ``<lastmod>``, which stands in for the publication date when
   nothing better is there (a modification date: good enough to skip old URLs).
@@ -34,10 +34,10 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from monitor.dates import parse_date, plausible_published
-from monitor.encoding import decode_document
 from monitor.errors import FeedError
 from monitor.models import FeedEntry
+from monitor.text.dates import parse_date, plausible_published
+from monitor.text.encoding import decode_document
 
 __all__ = [
     "ADMITTED",

@@ -1,7 +1,7 @@
 """Feed documents (RSS 0.9x/1.0/2.0, Atom, JSON Feed) reduced to `ParsedFeed`.
 
 A pure function of (body, url, headers): the spiders fetch, this decides what the
-bytes say.  Decoding is done by `monitor.encoding` (which knows the ways Arabic
+bytes say.  Decoding is done by `monitor.text.encoding` (which knows the ways Arabic
 outlets mislabel windows-1256), and feedparser gets UTF-8 with a matching XML
 declaration so it cannot re-decode differently.  Feedparser is lenient about
 broken XML; that leniency is kept but reported in `ParsedFeed.warnings`, as is
@@ -28,10 +28,10 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from monitor.dates import parse_date, plausible_published
-from monitor.encoding import decode_document
 from monitor.errors import FeedError
 from monitor.models import FeedEntry, ParsedFeed
+from monitor.text.dates import parse_date, plausible_published
+from monitor.text.encoding import decode_document
 
 __all__ = ["parse_feed"]
 

@@ -9,7 +9,7 @@ new development, must not. This module is the pure-function core of that decisio
 
 One article, step by step, and why each step is there:
 
-1. **Normalise** with :func:`monitor.arabic.tokens`, the one Arabic normaliser: diacritics,
+1. **Normalise** with :func:`monitor.text.arabic.tokens`, the one Arabic normaliser: diacritics,
    alef/hamza, ى/ي, ة/ه, clitics and transliteration variants (بيونج يانج = بيونغ يانغ, بوتن =
    بوتين, شويجو = شويغو, كيم يونغ أون = كيم جونغ أون) fold away, so a re-spelled copy has the same
    tokens as the original.
@@ -85,7 +85,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Final
 
-from monitor import arabic
+from monitor.text import arabic
 
 __all__ = [
     "BANDS",

@@ -1,0 +1,3 @@
+"""Pure text functions, no Scrapy, no store: the Arabic normaliser (`arabic`), honest
+decoding (`encoding`), dates (`dates`) and canonical URLs (`urls`). Every stage may import
+these modules."""
