@@ -23,7 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy monitor store spiders seeds
+	$(BIN)/mypy --strict monitor store spiders seeds
 
 bench: $(STAMP)
 	$(BIN)/python bench/crawl_bench.py

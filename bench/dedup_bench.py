@@ -2,7 +2,7 @@
 """What deduplicating one article costs with 10k and with 1M fingerprints in the store.
 
 Why: the index must keep working at a million articles with bounded memory. This bench builds
-an index of N fingerprints in a temporary SQLite file (store/dedup_index.py's schema), then, in
+an index of N fingerprints in a temporary SQLite file (store/sqlite/dedup_index.py), then, in
 a fresh process so its memory is the query path's alone, dedups sample articles against it and
 reports the per-article cost of fingerprint + candidates + verification, candidate counts,
 detection, and that process's peak RSS.
@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.judge import dedup
-from store import dedup_index
+from store.sqlite import dedup_index
 
 REPO = Path(__file__).resolve().parents[1]
 

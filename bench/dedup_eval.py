@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure duplicate detection (monitor/dedup.py + store/dedup_index.py) on the dev sets.
+"""Measure duplicate detection (judge/dedup.py + store/sqlite/dedup_index.py) on the dev sets.
 
 Why a script and not only a test: choosing the shingle size and the thresholds, and seeing
 which pairs are misjudged, are questions a person asks while changing the normaliser or the
@@ -70,7 +70,7 @@ from monitor.judge import dedup
 from monitor.judge.dedup import Fingerprint, Similarity
 from monitor.judge.metrics import Scores
 from monitor.judge.seeds import load_seeds
-from store import dedup_index
+from store.sqlite import dedup_index
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -462,7 +462,7 @@ class Evidence:
 
 
 class Judge:
-    """Fingerprints each text once and judges pairs as store/dedup_index.find_duplicate would
+    """Fingerprints each text once and judges pairs as store/sqlite/dedup_index.find_duplicate would
     with only the earlier text indexed: same text hash, or a shared band key and a verified
     near-duplicate."""
 
@@ -594,7 +594,7 @@ def report_errors(judged: list[tuple[Pair, list[Evidence]]], t: Thresholds, show
 
 def corpus_pass(texts: Sequence[Text], labels: dict[frozenset[str], str], show: int) -> None:
     """Every text in publication order through find_duplicate + add on a real SQLite file."""
-    print(f"\n== Corpus pass: {len(texts)} texts through store/dedup_index on a SQLite file")
+    print(f"\n== Corpus pass: {len(texts)} texts through store/sqlite/dedup_index on a SQLite file")
     with tempfile.TemporaryDirectory(prefix="rasad-dedup-eval-") as tmp:
         db = sqlite3.connect(Path(tmp) / "index.db", isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")

@@ -1,10 +1,70 @@
-"""Persistence behind one narrow interface (`store.base.Store`)."""
+"""Persistence behind one narrow interface: `open_store(url)` gives a `Store`.
+
+What other stages may import: `open_store`, the Protocols (`store.protocols`) and the records
+(`store.base`). The implementations (`store.sqlite`, later `store.postgres`) are imported
+only by `open_store`, lazily, so an optional driver is needed only by those who use it.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from monitor.config.loader import sqlite_path
 from monitor.errors import StoreError, StoreMissing
-from store.base import Store
+from store.base import (
+    STATUSES,
+    AddOutcome,
+    DuplicateMatch,
+    EntryState,
+    FeedHealth,
+    FeedPoll,
+    PendingEntry,
+    PollOutcome,
+    RunState,
+    Status,
+    StoredArticle,
+    Written,
+)
+from store.protocols import Archive, FeedLog, Frontier, KeyValue, RunLog, SeedCorpus, Store
+
+__all__ = [
+    "STATUSES",
+    "AddOutcome",
+    "Archive",
+    "DuplicateMatch",
+    "EntryState",
+    "FeedHealth",
+    "FeedLog",
+    "FeedPoll",
+    "Frontier",
+    "KeyValue",
+    "PendingEntry",
+    "PollOutcome",
+    "RunLog",
+    "RunState",
+    "SeedCorpus",
+    "Status",
+    "Store",
+    "StoredArticle",
+    "Written",
+    "lock_file",
+    "open_store",
+]
+
+
+def lock_file(url: str, name: str) -> Path:
+    """Where the advisory lock `name` ("crawl", "schedule") of the store at `url` lives.
+
+    For SQLite, beside the database file (data/rasad.db -> data/rasad.lock,
+    data/rasad.schedule.lock); a server-backed store will keep its locks in the server
+    instead, which is why callers ask here rather than build a path themselves.
+    """
+    if url.startswith("sqlite:///"):
+        db = sqlite_path(url)
+        return (
+            db.with_suffix(".lock") if name == "crawl" else db.with_name(f"{db.stem}.{name}.lock")
+        )
+    raise StoreError(f"no lock file for store URL {url!r}", at_open=True)
 
 
 def open_store(url: str, *, create: bool = True) -> Store:
@@ -12,7 +72,8 @@ def open_store(url: str, *, create: bool = True) -> Store:
 
     With `create=False`, for commands that only read, a store that does not exist raises
     StoreMissing instead of being created empty (a command run from the wrong directory
-    would otherwise report an empty archive as if it were the real one).
+    would otherwise report an empty archive as if it were the real one). Raises StoreError
+    for a URL no implementation serves, or a store that cannot be opened.
     """
     if url.startswith("sqlite:///"):
         from store.sqlite import SQLiteStore

@@ -1,22 +1,51 @@
-"""The store's one narrow interface, and the records that cross it.
+"""The records that cross the store's interface (`store.protocols`), and their vocabularies.
 
-Everything rasad keeps lives behind `Store`: articles with their outcome, the feed
-entries still to fetch (the frontier), feed state, runs, and the seed corpus. Both
-implementations (SQLite now, PostgreSQL for scale-out) pass the same tests.
+Frozen dataclasses, written by the crawl and read by every command; no behaviour. The
+`Literal` types name every value a column may hold, so mypy rejects a misspelled status
+where the store's constraints would only reject it at run time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Literal
 
-from monitor.judge.dedup import Fingerprint
-from monitor.judge.seeds import Seed
+from monitor.judge.dedup import DuplicateMatch
 from monitor.models import FeedEntry
 
-STATUSES = ("new", "duplicate", "off_topic")
+__all__ = [
+    "ENTRY_STATES",
+    "RUN_STATES",
+    "STATUSES",
+    "AddOutcome",
+    "DuplicateMatch",
+    "EntryState",
+    "FeedHealth",
+    "FeedPoll",
+    "PendingEntry",
+    "PollOutcome",
+    "RunState",
+    "Status",
+    "StoredArticle",
+    "Written",
+]
+
+#: The outcome of one fetched article (see DESIGN.md, "Outcomes of one fetched article").
+Status = Literal["new", "duplicate", "off_topic"]
+STATUSES: Final[tuple[Status, ...]] = ("new", "duplicate", "off_topic")
+
+#: Where a feed entry stands in the frontier: its article still to fetch (pending, failed),
+#: stored (done), or listed but not to be fetched (skipped: a sitemap URL too old to be news).
+EntryState = Literal["pending", "failed", "done", "skipped"]
+ENTRY_STATES: Final[tuple[EntryState, ...]] = ("pending", "failed", "done", "skipped")
+
+#: A crawl run: still going (or killed: marked interrupted by the next run), or how it ended.
+RunState = Literal["running", "ok", "failed", "interrupted"]
+RUN_STATES: Final[tuple[RunState, ...]] = ("running", "ok", "failed", "interrupted")
+
+#: What a write did to the archive: a new row, or the text of a stored URL replaced.
+Written = Literal["added", "updated"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +57,7 @@ class StoredArticle:
     source: str
     title: str
     text: str
-    status: str  # one of STATUSES
+    status: Status
     fetched: datetime
     published: datetime | None = None
     fetched_url: str | None = None  # after redirects, when different from url
@@ -38,6 +67,20 @@ class StoredArticle:
     duplicate_of: str | None = None
     similarity: float | None = None
     text_hash: str = ""
+
+
+@dataclass(frozen=True)
+class AddOutcome:
+    """What `Archive.add_unless_duplicate` stored.
+
+    ``written == "updated"``: the URL was stored before; its text was replaced and its earlier
+    outcome kept (``status``, ``duplicate_of`` are the stored ones).
+    """
+
+    written: Written
+    status: Status
+    duplicate_of: str | None = None  # the cluster's original, for a duplicate
+    similarity: float | None = None  # share of the text found in the document matched
 
 
 @dataclass(frozen=True)
@@ -66,15 +109,6 @@ class FeedPoll:
 
 
 @dataclass(frozen=True)
-class DuplicateMatch:
-    """The story a new article repeats: a stored article's canonical URL or "seed:ID"."""
-
-    doc: str
-    similarity: float  # share of the new text found in the original (1.0: exact copy)
-    exact: bool
-
-
-@dataclass(frozen=True)
 class PollOutcome:
     """What recording a poll found: the entries to fetch, and how many were never seen."""
 
@@ -94,66 +128,3 @@ class FeedHealth:
     items_seen: int
     last_new_item: datetime | None
     state: str | None = None  # the polling policy's state (JSON)
-
-
-class Store(Protocol):
-    def close(self) -> None: ...
-
-    # seed corpus
-    def load_seeds(self, seeds: Iterable[Seed]) -> int: ...
-    def seeds(self) -> list[Seed]: ...
-
-    # frontier: feed entries still to fetch
-    def seen(self, url: str) -> bool: ...
-    def record_poll(
-        self,
-        poll: FeedPoll,
-        entries: Sequence[FeedEntry] = (),
-        max_attempts: int = 5,
-        skipped: Sequence[FeedEntry] = (),
-    ) -> PollOutcome: ...
-    def entry_states(self, urls: Iterable[str]) -> dict[str, str]: ...
-    def set_feed_state(self, source: str, feed_url: str, state: str) -> None: ...
-    def reset_feed(self, source: str, feed_url: str, state: str) -> None: ...
-    def pending(
-        self, source: str, max_attempts: int, now: datetime | None = None
-    ) -> list[PendingEntry]: ...
-    def attempts(self, url: str) -> int: ...
-    def record_failure(
-        self,
-        source: str,
-        url: str,
-        reason: str,
-        when: datetime,
-        next_attempt: datetime | None = None,
-    ) -> int: ...
-    def feed_state(self, source: str, feed_url: str) -> str | None: ...
-
-    # robots.txt cache
-    def cached_robots(self, host: str) -> tuple[int, bytes, datetime] | None: ...
-    def cache_robots(self, host: str, status: int, body: bytes, fetched: datetime) -> None: ...
-
-    # articles
-    def add(self, article: StoredArticle, fp: Fingerprint | None = None) -> str: ...
-    def find_duplicate(self, fp: Fingerprint) -> DuplicateMatch | None: ...
-    def also_reported_by(self, doc: str) -> list[str]: ...
-    def get(self, canonical_url: str) -> StoredArticle | None: ...
-    def rejudge(
-        self, canonical_url: str, status: str, relevance: float, verdict: dict[str, Any] | None
-    ) -> None: ...
-    def articles(
-        self, *, since: datetime | None = None, statuses: Sequence[str] = ("new",)
-    ) -> Iterator[StoredArticle]: ...
-    def counts(self) -> dict[str, int]: ...
-
-    # small named values
-    def get_state(self, key: str) -> str | None: ...
-    def set_state(self, key: str, value: str) -> None: ...
-
-    # runs and health
-    def start_run(self, started: datetime, sources: Sequence[str]) -> int: ...
-    def finish_run(
-        self, run_id: int, finished: datetime, state: str, report: dict[str, Any]
-    ) -> None: ...
-    def feed_health(self) -> list[FeedHealth]: ...
-    def runs(self, limit: int = 10) -> list[dict[str, Any]]: ...

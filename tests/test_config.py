@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from monitor.config.loader import SETTINGS, Config, load_config, parse_interval
+from monitor.config.loader import (
+    SETTINGS,
+    Config,
+    CrawlSettings,
+    DigestSettings,
+    RelevanceSettings,
+    Source,
+    load_config,
+    parse_interval,
+)
+from monitor.config.schema import markdown_table
 from monitor.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -162,13 +177,173 @@ def test_intervals() -> None:
             parse_interval(bad)
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
+# The README's configuration table is `python -m monitor.config.schema --markdown`, byte for
+# byte; table_problems() says row by row what differs, so a failure reads as a to-do list.
+REGENERATE = "regenerate it: python -m monitor.config.schema --markdown"
+_KEY_CELL = re.compile(r"`\[{1,2}([a-z_]+)\]{1,2}` `([a-z_]+)`")
+
+
+def readme_table(readme: str) -> str:
+    """The table in the README's "## Configuration" section (its first one), as text."""
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    lines = section.splitlines()
+    start = next((n for n, line in enumerate(lines) if line.startswith("| key |")), len(lines))
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return "".join(line + "\n" for line in lines[start:end])
+
+
+def table_rows(table: str) -> dict[str, tuple[str, str]]:
+    """section.key -> (default cell, meaning cell); a row listed twice is an error."""
+    rows: dict[str, tuple[str, str]] = {}
+    for line in table.splitlines()[2:]:  # below the header and its |---| line
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+        match = _KEY_CELL.fullmatch(cells[0]) if len(cells) == 3 else None
+        assert match, f"README row is not | `[section]` `key` | default | meaning |: {line}"
+        key = f"{match.group(1)}.{match.group(2)}"
+        assert key not in rows, f"README documents {key} twice"
+        rows[key] = (cells[1], cells[2])
+    return rows
+
+
+def table_problems(readme: str) -> list[str]:
+    """What the README's configuration table gets wrong about the schema; [] when nothing."""
+    table, expected = readme_table(readme), markdown_table()
+    if not table:
+        return ["README's Configuration section has no table of settings"]
+    documented, declared = table_rows(table), table_rows(expected)
+    problems = [f"README does not document {key}" for key in declared if key not in documented]
+    problems += [
+        f"README documents {key}, which is not a setting"
+        for key in documented
+        if key not in declared
+    ]
+    for key in [key for key in declared if key in documented]:
+        (default, meaning), (want_default, want_meaning) = documented[key], declared[key]
+        if default != want_default:
+            problems.append(f"{key}: README's default is {default}, the schema's {want_default}")
+        if meaning != want_meaning:
+            problems.append(f"{key}: README's meaning is not the schema's help: {want_meaning}")
+    if not problems and table != expected:
+        problems.append("the table's rows are out of order or differ in layout")
+    return problems
+
+
+def test_readme_table_is_the_schema() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
+    problems = table_problems(readme)
+    assert not problems, "; ".join(problems) + f" ({REGENERATE})"
+    assert set(table_rows(readme_table(readme))) == {
+        f"{section}.{key}" for section, keys in SETTINGS.items() for key in keys
+    }
+
+
+def _drop_rows(readme: str, *keys: str) -> str:
+    return "".join(
+        line
+        for line in readme.splitlines(keepends=True)
+        if not any(line.startswith(f"| `{key.split()[0]}` `{key.split()[1]}` |") for key in keys)
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "found"),
+    [
+        (
+            lambda t: _drop_rows(
+                t, "[crawl] retry_delay", "[crawl] robots_cache", "[[sources]] timezone",
+                "[digest] security",
+            ),
+            ["crawl.retry_delay", "crawl.robots_cache", "sources.timezone", "digest.security"],
+        ),
+        (
+            lambda t: t.replace(
+                "| `[digest]` `security` |",
+                "| `[digest]` `smtp_password` | — | the password |\n| `[digest]` `security` |",
+            ),
+            ["digest.smtp_password, which is not a setting"],
+        ),
+        (lambda t: t.replace("`max_attempts` | `5` |", "`max_attempts` | `3` |"),
+         ["crawl.max_attempts: README's default is `3`"]),
+        (lambda t: t.replace("| SMTP port |", "| SMTP port (587 for STARTTLS) |"),
+         ["digest.smtp_port: README's meaning"]),
+        (lambda t: t.replace("| key | default | meaning |", "| setting | default | meaning |"),
+         ["no table of settings"]),
+    ],
+)  # fmt: skip
+def test_the_readme_guard_bites(mutate: Any, found: list[str]) -> None:
+    """Deleting rows, adding an undeclared one, or changing a default or a help text fails."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    mutated = mutate(readme)
+    assert mutated != readme
+    problems = "; ".join(table_problems(mutated))
+    for piece in found:
+        assert piece in problems
+
+
+def test_schema_prints_the_readme_table() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor.config.schema", "--markdown"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+    )
+    assert result.stdout == markdown_table()
+
+
+@pytest.mark.parametrize(
+    ("cls", "section"),
+    [
+        (Source, "sources"),
+        (CrawlSettings, "crawl"),
+        (RelevanceSettings, "relevance"),
+        (DigestSettings, "digest"),
+    ],
+)
+def test_dataclass_defaults_are_the_schemas(cls: type, section: str) -> None:
+    declared = SETTINGS[section]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    assert set(fields) == set(declared), f"{cls.__name__} fields are not the [{section}] keys"
+    for key, setting in declared.items():
+        f = fields[key]
+        assert f.default_factory is dataclasses.MISSING
+        if setting.required:
+            assert f.default is dataclasses.MISSING, f"{section}.{key} is required"
+        else:
+            assert f.default == setting.value, f"{cls.__name__}.{key} is not the schema's default"
+            assert type(f.default) is type(setting.value), f"{cls.__name__}.{key}"
+    assert Config().store_url == SETTINGS["store"]["url"].value
+
+
+def test_dataclass_defaults_are_not_written_again() -> None:
+    """A literal equal to the schema's default would pass the test above; the source must
+    say default("section", "key") for its own field."""
+    tree = ast.parse((REPO / "monitor" / "config" / "loader.py").read_text(encoding="utf-8"))
+    sections = {"Source": "sources", "CrawlSettings": "crawl"}
+    sections |= {"RelevanceSettings": "relevance", "DigestSettings": "digest"}
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in sections]
+    assert len(classes) == len(sections)
+    for cls in classes:
+        for stmt in cls.body:
+            if not isinstance(stmt, ast.AnnAssign) or stmt.value is None:
+                continue
+            assert isinstance(stmt.target, ast.Name)
+            call = stmt.value
+            if isinstance(call, ast.Call) and ast.unparse(call.func) == "field":
+                call = call.keywords[0].value if len(call.keywords) == 1 else call
+            want = f"default({sections[cls.name]!r}, {stmt.target.id!r})"
+            assert ast.unparse(call) == want, f"{cls.name}.{stmt.target.id}"
+
+
+def test_each_default_passes_its_own_rule() -> None:
     for section, keys in SETTINGS.items():
         for key, setting in keys.items():
-            assert setting.help, f"{section}.{key} has no help text"
-            pattern = rf"`{re.escape(key)}`"
-            assert re.search(pattern, readme), f"README does not document {section}.{key}"
+            assert setting.help and "\n" not in setting.help, f"{section}.{key} help"
+            if setting.default is not None:
+                assert setting.read(setting.default) == setting.value, f"{section}.{key}"
 
 
 def test_readme_configuration_examples_load(

@@ -12,9 +12,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fixture_site import NewsSite, SiteArticle, fresh_stories, load_seed_articles
+from fixture_site import (
+    PRIVATE_ARTICLE,
+    FeedLink,
+    NewsSite,
+    SiteArticle,
+    fresh_stories,
+    load_seed_articles,
+    render_article_page,
+)
 from test_crawl_e2e import export, rasad, write_config
 
+from monitor.judge import dedup
 from monitor.text.urls import canonical_url
 
 pytestmark = pytest.mark.slow
@@ -220,3 +229,52 @@ def test_an_article_edited_in_place_keeps_its_status_and_gets_the_latest_text(
         site.clear_requests()
         assert rasad("crawl", "--config", str(config)).returncode == 0
         assert site.article_requests() == []
+
+
+def serve_declaring(site: NewsSite, path: str, article: SiteArticle, canonical: str) -> None:
+    """Serve `article` at `path` as a page whose rel=canonical and og:url name `canonical`,
+    and list it in /feed/."""
+    page = render_article_page(article, "modern", url=canonical, site_name=site.site_name)
+    site.set_response(path, 200, page.body, content_type=page.content_type)
+    site.add_to_feed("/feed/", FeedLink(path=path, title=article.title))
+
+
+def test_a_page_declaring_a_stored_page_its_canonical_is_that_pages_duplicate(
+    tmp_path: Path,
+) -> None:
+    """rel=canonical / og:url naming another stored page of the same site (an AMP or mobile
+    copy, a re-slugged or re-dated story) makes the page a duplicate of that one, whatever
+    its text says: the publisher says so itself. The text alone would make this page new (a
+    live page that grew two other stories on top of the original), so only that rule can
+    find it. A page whose canonical names no stored story (here the homepage) stays new."""
+    stories = fresh_stories()
+    site = NewsSite()
+    site.add_feed("/feed/", [stories[0]], form="rss2")
+    site.add_article(stories[0])
+    grown = replace(
+        stories[0],
+        slug="lavrov-0-live",
+        title="متابعة مباشرة: " + stories[0].title,
+        paragraphs=(*stories[1].paragraphs, *stories[2].paragraphs, *stories[0].paragraphs),
+    )
+    by_text = dedup.similarity(grown.text, stories[0].text)
+    assert by_text.containment < dedup.EDITED_CONTAINMENT_THRESHOLD, by_text
+    assert not dedup.is_near_duplicate(by_text)
+    homepage_only = replace(PRIVATE_ARTICLE, slug="duma-delegation")
+    with site:
+        config = write_config(tmp_path, site)
+        assert rasad("crawl", "--config", str(config)).returncode == 0
+        first_url = site.url_for(stories[0])
+        serve_declaring(site, "/live/lavrov-0.html", grown, first_url)
+        serve_declaring(site, "/live/duma-delegation.html", homepage_only, site.url("/"))
+        second = rasad("crawl", "--config", str(config))
+        assert second.returncode == 0, second.stdout + second.stderr
+        live_url = site.url("/live/lavrov-0.html")
+        control_url = site.url("/live/duma-delegation.html")
+    records = {r["url"]: r for r in export(config, "--all")}
+    assert set(records) == {first_url, live_url, control_url}
+    live, control = records[live_url], records[control_url]
+    assert (live["status"], live["duplicate_of"]) == ("duplicate", canonical_url(first_url)), live
+    assert records[first_url]["also_reported_by"] == [live_url]
+    assert (control["status"], control["duplicate_of"]) == ("new", None), control
+    assert sorted(r["url"] for r in export(config)) == sorted([first_url, control_url])

@@ -1,4 +1,4 @@
-"""The near-duplicate index on a real SQLite file (store/dedup_index.py).
+"""The near-duplicate index on a real SQLite file (store/sqlite/dedup_index.py).
 
 The store's way of working is reproduced: autocommit connection, WAL, explicit
 ``BEGIN IMMEDIATE`` ... ``COMMIT`` around each step, done by the caller.
@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import dedup_pairs
 import pytest
 
 from monitor.judge import dedup
 from monitor.judge.dedup import Fingerprint
 from monitor.judge.seeds import Seed, load_seeds
 from monitor.text import arabic
-from store import dedup_index
+from store.sqlite import dedup_index
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -181,10 +182,17 @@ def test_altered_copy_found_among_2000_other_documents(
     other = connect(tmp_path / "rasad.db")
     assert dedup_index.find_duplicate(other, copy) == match
     other.close()
-    # And none of the 2,000 shuffled texts is taken for a duplicate of a seed.
-    for doc, fp in filler(200, seeds):
-        hit = dedup_index.find_duplicate(db, fp)
-        assert hit is None or hit.doc == doc
+    # And none of the shuffled texts is taken for a duplicate of a seed. (Asked of an index of
+    # the seeds alone: in this one each text finds itself, an exact copy, first.)
+    hits = [dedup_index.find_duplicate(db, fp) for _, fp in filler(200, seeds)]
+    assert all(hit is not None and hit.exact for hit in hits)
+    only_seeds = connect(tmp_path / "seeds.db")
+    with tx(only_seeds):
+        dedup_index.create_schema(only_seeds)
+        dedup_index.add_many(only_seeds, ((s.ref, fp_of(s)) for s in seeds))
+    assert all(dedup_index.find_duplicate(only_seeds, fp) is None for _, fp in filler(200, seeds))
+    assert dedup_index.find_duplicate(only_seeds, copy) == match  # the copy is still found
+    only_seeds.close()
 
 
 def test_add_many_refuses_a_document_indexed_before(
@@ -275,9 +283,47 @@ def test_a_crowded_band_key_is_read_only_so_deep(db: sqlite3.Connection, seeds: 
 def test_documents_are_the_only_identifiers(db: sqlite3.Connection, seeds: list[Seed]) -> None:
     """doc is what the caller gave: "seed:<ID>" or a canonical URL, returned as is."""
     url = "https://www.alarabiya.net/ar/arab-and-world/2018/05/31/لافروف-في-بيونغ-يانغ.html"
+    # Arabic in URLs is kept verbatim, not normalised: the normaliser would change this one
+    # (بيونغ يانغ is folded, punctuation becomes spaces), and its folded form is another document.
+    folded = arabic.normalize(url)
+    assert folded != url and "بيونغيانغ" in folded
     with tx(db):
         dedup_index.add(db, url, fp_of(seeds[0]))
+        dedup_index.add(db, folded, fp_of(seeds[1]))
     match = dedup_index.find_duplicate(db, fp_of(seeds[0]))
     assert match is not None and match.doc == url
+    other = dedup_index.find_duplicate(db, fp_of(seeds[1]))
+    assert other is not None and other.doc == folded
+    assert dedup_index.exact(db, fp_of(seeds[0]).text_hash) == url
+    stored = {doc for (doc,) in db.execute("SELECT doc FROM dedup_fingerprints")}
+    assert stored == {url, folded}
+    with tx(db):
+        assert dedup_index.remove(db, url)
+    assert dedup_index.find_duplicate(db, fp_of(seeds[0])) is None
+    assert dedup_index.exact(db, fp_of(seeds[1]).text_hash) == folded
     assert re.fullmatch(r"seed:\d{3}_[0-9a-f]{16}", seeds[0].ref)
-    assert arabic.normalize(url)  # Arabic in URLs is kept verbatim, not normalised
+
+
+# --------------------------------------------------------------------------------------------
+# The thresholds, as the index applies them
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(dedup_pairs.PAIRS))
+def test_the_index_decides_the_golden_pairs(
+    db: sqlite3.Connection, seeds: list[Seed], name: str
+) -> None:
+    """The copies of seed 001 on either side of each threshold (tests/dedup_pairs.py): the
+    index offers seed 001 as a candidate for every one, and finds it a duplicate exactly
+    when the copy is on the duplicate side."""
+    with tx(db):
+        dedup_index.add_many(db, ((s.ref, fp_of(s)) for s in seeds))
+    original = seeds[dedup_pairs.ORIGINAL].ref
+    copy = dedup_pairs.copy_fingerprint(name)
+    assert original in dedup_index.candidates(db, copy)
+    match = dedup_index.find_duplicate(db, copy)
+    if dedup_pairs.PAIRS[name][1]:
+        assert match is not None and match.doc == original and not match.exact
+        assert dedup.is_near_duplicate(match.similarity)
+    else:
+        assert match is None

@@ -1,7 +1,8 @@
-"""monitor.extract.article: golden files from real Arabic news pages, then one test per behaviour.
+"""monitor.extract.article: the fixture site's templates, then one test per behaviour.
 
-Real pages live in ../shared/data/pages (see its README); those tests skip when it is absent.
-Measured with the options in monitor.extract.article.TRAFILATURA_OPTIONS:
+Real pages are golden files, one folder each under tests/golden/ (checked by
+tests/test_golden.py; they skip when ../shared/data is absent). Measured with the options in
+monitor.extract.body.TRAFILATURA_OPTIONS:
 
     paragraph retention   cnn 1.00 · lbc 1.00 · jawharafm 9 pages 1.00 each · assabah 3/3 kept,
                           3/3 dropped · fixture site: 5 seed + 12 ANT stories x 4 templates,
@@ -13,39 +14,24 @@ Measured with the options in monitor.extract.article.TRAFILATURA_OPTIONS:
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import UTC, datetime
 from pathlib import Path
 
 import fixture_site as site
-import lxml.html
+import golden_cases as golden
 import pytest
 import trafilatura.metadata
 
 from monitor.errors import ExtractionError
-from monitor.extract.article import (
-    MIN_WORDS,
-    _article_scope,
-    _parse_html,
-    _site_name,
-    clean_title,
-    detect_language,
-    extract_article,
-)
+from monitor.extract.article import extract_article
+from monitor.extract.body import MIN_WORDS, article_scope
+from monitor.extract.metadata import clean_title, detect_language, site_name
+from monitor.extract.page import parse_html
 from monitor.models import Article, FeedEntry
 from monitor.text.encoding import decode_document
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = REPO.parent / "shared" / "data" / "pages"
-needs_pages = pytest.mark.skipif(
-    not PAGES.is_dir(), reason=f"real-world pages not found at {PAGES} (see the data README)"
-)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -57,172 +43,10 @@ def norm(text: str) -> str:
     ).strip()
 
 
-def visible_text(body: bytes) -> str:
-    """Everything a reader sees on the page, scripts and styles left out."""
-    tree = lxml.html.document_fromstring(body)
-    for element in tree.xpath("//script | //style"):
-        element.drop_tree()
-    return norm(tree.text_content())
-
-
 def retention(gold: list[str], text: str) -> float:
     """Share of gold paragraphs found (whitespace-normalised) in the extracted text."""
     flat = norm(text)
     return sum(norm(p) in flat for p in gold) / len(gold)
-
-
-def precision(gold: list[str], text: str) -> float:
-    """Share of extracted paragraphs that belong to the gold body."""
-    flat = norm(" ".join(gold))
-    paragraphs = text.split("\n\n")
-    return sum(norm(p) in flat for p in paragraphs) / len(paragraphs)
-
-
-# ── golden pages with a gold body ──────────────────────────────────────────────────────────────
-
-
-@dataclass
-class Gold:
-    body: bytes
-    url: str
-    paragraphs: list[str]
-    title: str
-    boilerplate: tuple[str, ...]  # on the page, never in the text
-    entry: FeedEntry | None = None
-
-
-def ant_fields(path: Path) -> dict[str, str]:
-    """The fields of one ANT-format document (<URL>, <TITLE>, <TIME>, <TEXT>, ...)."""
-    raw = path.read_text(encoding="utf-8")
-    fields = r"<(URL|TITLE|TIME|TEXT)>(.*?)</\1>"
-    return {m[1]: m[2].strip() for m in re.finditer(fields, raw, re.S)}
-
-
-def gold_cnn() -> Gold:
-    folder = PAGES / "newspaper4k-cnn-arabic"
-    meta = json.loads((folder / "arabic_article.json").read_text(encoding="utf-8"))
-    text = (folder / "arabic_article.txt").read_text(encoding="utf-8")
-    return Gold(
-        (folder / "arabic_article.html").read_bytes(),
-        meta["url"],
-        [p for p in text.split("\n\n") if p.strip()],
-        meta["title"],
-        (
-            "الآراء الواردة أدناه",
-            "ترحب شبكة CNN بالنقاش",
-            "Cable News Network",
-            "القبض على شاب تحرش بطفلة",
-            "الصفحة الرئيسية",
-        ),
-    )
-
-
-def gold_lbc() -> Gold:
-    folder = PAGES / "fundus-lbc"
-    gold = json.loads((folder / "LBCGroup.json").read_text(encoding="utf-8"))["V1"]
-    url = json.loads((folder / "meta.info").read_text())["LBCGroup_2026_01_08.html.gz"]["url"]
-    paragraphs = [p for s in gold["body"]["sections"] for p in s["paragraphs"]]
-    body = gzip.decompress((folder / "LBCGroup_2026_01_08.html.gz").read_bytes())
-    return Gold(
-        body,
-        url,
-        paragraphs,
-        gold["title"],
-        ("الأكثر قراءة", "We use cookies", "طلب استشارات قانونية"),
-    )
-
-
-JAWHARA = ("culture", "diverse", "economy", "internationalNews", "localNews", "politic",
-           "society", "sport", "technology")  # fmt: skip
-
-
-def gold_jawhara(category: str) -> Gold:
-    html = next((PAGES / "jawharafm-pairs" / category).glob("*.html"))
-    ant = ant_fields(html.with_suffix(".txt"))
-    paragraphs = [p for p in ant["TEXT"].splitlines() if p.strip()]
-    # the page was found through the site's RSS feed: TITLE/URL are what the feed carried
-    entry = FeedEntry(url=ant["URL"], title=ant["TITLE"])
-    return Gold(
-        html.read_bytes(),
-        ant["URL"],
-        paragraphs,
-        ant["TITLE"],
-        ("جميع الحقوق المحفوظة", "إبعث برسالتك", "تسجيل في النشرة الإخبارية"),
-        entry,
-    )
-
-
-GOLD: dict[str, Callable[[], Gold]] = {
-    "cnn": gold_cnn,
-    "lbc": gold_lbc,
-    **{f"jawharafm-{c}": partial(gold_jawhara, c) for c in JAWHARA},
-}
-
-
-@needs_pages
-@pytest.mark.parametrize("name", sorted(GOLD))
-def test_gold_body_is_kept_and_boilerplate_dropped(name: str) -> None:
-    gold = GOLD[name]()
-    article = extract_article(gold.body, gold.url, HTML, gold.entry, now=NOW)
-    assert retention(gold.paragraphs, article.text) >= 0.97
-    assert precision(gold.paragraphs, article.text) >= 0.97
-    for snippet in gold.boilerplate:
-        assert snippet in visible_text(gold.body), "the page really shows it"
-        assert snippet not in article.text
-    assert article.language == "ar"
-    assert norm(article.title) == norm(gold.title)
-
-
-@needs_pages
-def test_lbc_page_title_date_and_canonical_without_feed_entry() -> None:
-    gold = gold_lbc()
-    article = extract_article(gold.body, gold.url, HTML, now=NOW)
-    assert article.title == gold.title  # og:title; <title> carries " - Lebanon News"
-    assert article.published == datetime(2026, 1, 8, 11, 42, 50, tzinfo=UTC)
-    assert article.date_source == "page"
-    assert article.canonical_hint is not None
-    assert article.canonical_hint.startswith("https://www.lbcgroup.tv/news/lifestyle/898682/")
-
-
-@needs_pages
-def test_cnn_title_without_site_suffix_and_no_copyright_date() -> None:
-    gold = gold_cnn()
-    article = extract_article(gold.body, gold.url, HTML, now=NOW)
-    assert article.title == gold.title  # <title> ends in " - CNNArabic.com"
-    assert article.canonical_hint == gold.url
-    # the page's only year is the footer's "© 2013 Cable News Network": no date is better
-    assert article.published is None and article.date_source is None
-
-
-@needs_pages
-def test_assabah_keeps_interview_and_drops_weather_and_comment_form() -> None:
-    url, gold = next(
-        iter(
-            json.loads(
-                (PAGES / "trafilatura-assabah" / "gold.json").read_text(encoding="utf-8")
-            ).items()
-        )
-    )
-    body = (PAGES / "trafilatura-assabah" / gold["file"]).read_bytes()
-    article = extract_article(body, url, HTML, now=NOW)
-    for snippet in gold["with"]:
-        assert snippet in article.text
-    for snippet in gold["without"]:
-        assert snippet not in article.text
-    assert norm(article.title) == norm(gold["title"])
-
-
-@needs_pages
-@pytest.mark.parametrize("category", JAWHARA)
-def test_jawharafm_sidebar_headline_never_reaches_relevance(category: str) -> None:
-    """North Korea is on every page (a sidebar headline) but in none of the articles."""
-    gold = gold_jawhara(category)
-    article = extract_article(gold.body, gold.url, HTML, now=NOW)  # no feed entry this time
-    if category != "culture":  # the one page whose sidebar had moved on
-        assert "كوريا الشمالية يهدد ميسي" in visible_text(gold.body)
-    assert "كوريا" not in article.text
-    assert "كوريا" not in article.title
-    assert norm(gold.title).replace('"', "") == norm(article.title).replace('"', "")
 
 
 # ── the fixture news site: seed and ANT stories in four page templates ────────────────────────
@@ -291,69 +115,6 @@ def test_fixture_site_legacy_page_with_only_a_caption_has_no_text() -> None:
     )  # fmt: skip
     rendered = site.render_article_page(story, "legacy", url="http://127.0.0.1/News/2")
     assert reason(rendered.body, {"Content-Type": rendered.content_type}) == "no_text"
-
-
-# ── htmldate-2020: dates and the Arabic/Persian split ──────────────────────────────────────────
-
-
-def htmldate_pages() -> list[tuple[str, bytes, str]]:
-    folder = PAGES / "htmldate-2020"
-    gold = json.loads((folder / "gold_dates.json").read_text(encoding="utf-8"))
-    return [(url, (folder / g["file"]).read_bytes(), g["date"]) for url, g in gold.items()]
-
-
-def on_gold_day(published: datetime, day: str) -> bool:
-    """Whether an instant falls on the gold calendar day in some time zone (UTC-12..UTC+14):
-    gold dates are the publisher's local day, extracted times are UTC."""
-    start = datetime.fromisoformat(day).replace(tzinfo=UTC)
-    return start - timedelta(hours=14) <= published < start + timedelta(hours=36)
-
-
-@needs_pages
-def test_htmldate_pages_dates_are_right_or_absent_never_wrong() -> None:
-    right = {"ar": 0, "fa": 0}
-    for url, body, day in htmldate_pages():
-        article = extract_article(body, url, {}, now=NOW)
-        persian = ".ir/" in url or "aryanews" in url
-        assert article.language == ("fa" if persian else "ar"), url
-        if article.published is not None:
-            assert on_gold_day(article.published, day), (url, article.published, day)
-            assert article.date_source == "page"
-            right["fa" if persian else "ar"] += 1
-    # measured: 7 of 8 Arabic pages (almadenah states its date only in running text),
-    # 2 of 3 Persian pages (aryanews gives only a Jalali date in text)
-    assert right == {"ar": 7, "fa": 2}
-
-
-# ── guessenc: real bytes with real headers ─────────────────────────────────────────────────────
-
-GUESSENC = {
-    "alfajertv": ("httpalfajertvcomnews4037470html", "utf-8"),
-    "aljazeera": (
-        "httpswwwaljazeeranetnewspolitics2019923d987d8acd988d985-d8a3d8b1d8a7d985"
-        "d983d988-d8a5d98ad8b1d8a7d986-d8a8d98ad8a7d986-d8abd984d8a7d8abd98a",
-        "utf-8",
-    ),
-    "fatehwatan": ("httpwwwfatehwatanpspage-183525html", "cp1256"),
-    "sanaanews": ("httpwwwsanaanewsnetnews-66176htm", "cp1256"),
-}
-
-
-@needs_pages
-@pytest.mark.parametrize("name", sorted(GUESSENC))
-def test_guessenc_pages_decode_to_clean_arabic(name: str) -> None:
-    stem, encoding = GUESSENC[name]
-    folder = PAGES / "guessenc-encodings"
-    body = bz2.decompress((folder / "html" / f"{stem}.bz2").read_bytes())
-    headers = json.loads((folder / "headers" / stem).read_text())
-    article = extract_article(body, f"http://{name}.example/", headers, now=NOW)
-    assert article.encoding == encoding
-    assert article.language == "ar"
-    assert "\ufffd" not in article.text
-    assert not re.search("[ÃØÙÚÛ]", article.text + article.title), "mojibake"
-    letters = [ch for ch in article.text if ch.isalpha()]
-    assert sum("\u0600" <= ch <= "\u06ff" for ch in letters) > 0.9 * len(letters)
-    assert "الصفحة الرئيسية" not in article.text  # sanaanews' table-layout menu
 
 
 # ── hand-written pages for each behaviour ──────────────────────────────────────────────────────
@@ -728,25 +489,28 @@ def test_extraction_runs_neither_htmldate_nor_the_author_search(monkeypatch) -> 
 
 
 def site_name_pages() -> list[tuple[bytes, str, str]]:
-    """(body, content type, url): the fixture templates, and the real pages when present."""
+    """(body, content type, url): the fixture templates, and the golden pages
+    (tests/golden/, the real ones when ../shared/data is present)."""
     pages = []
     for article in site.load_seed_articles():
         for template in site.TEMPLATES:
             url = "http://127.0.0.1:8765" + site.quote_path(site.article_path(article, template, 7))
             rendered = site.render_article_page(article, template, url=url, page_id=7)
             pages.append((rendered.body, rendered.content_type, url))
-    if PAGES.is_dir():
-        golds = [g() for g in GOLD.values()]
-        pages += [(g.body, HTML["Content-Type"], g.url) for g in golds]
-        pages += [(body, HTML["Content-Type"], url) for url, body, _ in htmldate_pages()]
+    for case in golden.CASES:
+        page = (REPO / case.expected["page"]).resolve()
+        if page.exists() and "error" not in case.expected:
+            headers = {k.lower(): v for k, v in case.headers().items()}
+            content_type = headers.get("content-type", HTML["Content-Type"])
+            pages.append((case.body(), content_type, case.expected["url"]))
     return pages
 
 
 def test_site_name_is_the_one_trafilaturas_metadata_step_finds() -> None:
-    """_site_name() repeats trafilatura's site-name search without the rest of the step: it
+    """site_name() repeats trafilatura's site-name search without the rest of the step: it
     must stay equal to it (this fails first if a trafilatura release changes the search)."""
     for body, content_type, url in site_name_pages():
-        tree = _parse_html(decode_document(body, content_type).text)
-        scope = _article_scope(tree)
+        tree = parse_html(decode_document(body, content_type).text)
+        scope = article_scope(tree)
         expected = trafilatura.metadata.extract_metadata(scope, url).sitename
-        assert _site_name(scope, url) == expected, url
+        assert site_name(scope, url) == expected, url

@@ -19,7 +19,6 @@ from monitor.sources.polling import (
     FeedState,
     after_poll,
     conditional_headers,
-    crawl_delay_for,
     describe,
     feed_hints,
     full_fetch_reason,
@@ -27,8 +26,8 @@ from monitor.sources.polling import (
     is_due,
     is_failing,
     items_per_day,
-    polite_delay,
 )
+from monitor.sources.robots import crawl_delay_for, polite_delay
 
 T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 MINUTE, HOUR, DAY = 60, 3600, 86400

@@ -273,6 +273,43 @@ def test_verdict_explains_itself() -> None:
     assert verdict.details["threshold"] == DEFAULT_THRESHOLD
 
 
+# Two short articles scoring just either side of DEFAULT_THRESHOLD: a clause that puts the
+# sides together once, then a meeting of many parties (0.4995, off); a US claim about Russian
+# tankers and North Korean ships, and Moscow's denial (0.5187, on).
+JUST_BELOW = (
+    "",
+    "قالت روسيا إن كوريا الشمالية دولة ذات سيادة.\n"
+    "حضر ممثلون عن روسيا وكوريا الشمالية والصين الاجتماع.",
+)
+JUST_ABOVE = (
+    "",
+    "قال مسؤول أمريكي إن ناقلات روسية نقلت شحنات من الوقود إلى سفن كورية شمالية في عرض "
+    "البحر.\nونفت وزارة الخارجية الروسية الاتهامات، مؤكدة التزام موسكو بقرارات مجلس "
+    "الأمن بشأن بيونغ يانغ.",
+)
+
+
+def test_default_threshold_falls_between_two_pinned_scores() -> None:
+    """Moving DEFAULT_THRESHOLD (chosen on the dev set) outside (0.4995, 0.5187], or changing
+    the scorer so that these move, fails here even without ../shared."""
+    below, above = judge(*JUST_BELOW), judge(*JUST_ABOVE)
+    assert (below.score, above.score) == (0.4995, 0.5187)
+    assert not below.on_topic and above.on_topic
+    assert below.details["threshold"] == above.details["threshold"] == 0.5
+
+
+@pytest.mark.parametrize(
+    "article", [LAVROV_VISIT, JUST_ABOVE, JUST_BELOW], ids=["high", "0.52", "0.50"]
+)
+def test_a_score_at_the_threshold_is_on_topic_and_just_below_it_is_off(
+    article: tuple[str, str],
+) -> None:
+    score = judge(*article).score  # scores are rounded to 4 decimals
+    assert judge(*article, threshold=score).on_topic
+    assert judge(*article, threshold=score - 0.0001).on_topic
+    assert not judge(*article, threshold=score + 0.0001).on_topic
+
+
 def test_threshold_moves_the_cut_not_the_score() -> None:
     low = judge(*LAVROV_VISIT, threshold=0.1)
     high = judge(*LAVROV_VISIT, threshold=0.9999)
@@ -374,6 +411,7 @@ def test_jawharafm_pages_judged_on_extracted_text_are_off_topic(shared_data: Pat
         assert not verdict.on_topic and verdict.details["dprk_mentions"] == 0, page.name
 
 
+@pytest.mark.slow
 def test_dev_set_precision_and_recall(shared_data: Path) -> None:
     bench = _bench()
     docs = bench.labelled_docs(shared_data)
@@ -382,6 +420,8 @@ def test_dev_set_precision_and_recall(shared_data: Path) -> None:
     everything = bench.score_set(results, DEFAULT_THRESHOLD, None)
     held_out = bench.score_set(results, DEFAULT_THRESHOLD, "held-out")
     assert sum(d.source == "ant" for d in docs) == 186
+    for scores in (everything, held_out):  # each floor stands over something
+        assert scores.tp + scores.fn > 0 and scores.fp + scores.tn > 0, scores.row()
     assert everything.precision >= DEV_MIN_PRECISION, everything.row()
     assert everything.recall >= DEV_MIN_RECALL, everything.row()
     assert held_out.precision >= HELD_OUT_MIN_PRECISION, held_out.row()

@@ -26,19 +26,17 @@ from fixture_site import NewsSite, Routes, rasad_config, seed_site
 
 from monitor.cli import main
 from monitor.config.loader import load_config, parse_config
-from monitor.schedule import daemon as scheduler
-from monitor.schedule.daemon import (
+from monitor.schedule import runner
+from monitor.schedule.locks import crawl_lock
+from monitor.schedule.plan import (
     CrawlGroup,
-    RunResult,
-    ScheduleState,
     crawl_command,
     crawl_groups,
     first_run_time,
     format_interval,
-    record_run,
-    run_crawl,
 )
-from monitor.schedule.locks import crawl_lock
+from monitor.schedule.runner import RunResult, run_crawl
+from monitor.schedule.state import ScheduleState, record_run
 from store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -160,7 +158,7 @@ def test_a_crawl_that_outlives_its_timeout_is_stopped() -> None:
 def test_a_crawl_that_ignores_sigterm_is_killed_after_the_grace_period(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(scheduler, "STOP_GRACE", 0.5)
+    monkeypatch.setattr(runner, "STOP_GRACE", 0.5)
     ready = tmp_path / "ready"
     code = (
         "import pathlib, signal, sys, time\n"
@@ -427,7 +425,7 @@ def test_sigterm_during_a_crawl_stops_the_crawl_and_the_daemon(
 
     started = time.monotonic()
     assert daemon.stop() == 0
-    assert time.monotonic() - started < scheduler.STOP_GRACE + 15
+    assert time.monotonic() - started < runner.STOP_GRACE + 15
     assert ("crawl-1h", "almadar", "stopped") in daemon.runs()
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid.group(1)), 0)  # the crawl is gone too

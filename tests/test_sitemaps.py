@@ -14,15 +14,12 @@ from monitor.config.loader import Config, CrawlSettings, Source
 from monitor.crawl.run import CrawlRun
 from monitor.errors import FeedError
 from monitor.models import FeedEntry
-from monitor.sources.sitemaps import (
-    Sitemap,
+from monitor.sources.robots import (
     is_news_sitemap_url,
     news_sitemaps_from_robots,
-    parse_sitemap,
-    recent_children,
-    select_entries,
     sitemaps_from_robots,
 )
+from monitor.sources.sitemaps import Sitemap, parse_sitemap, recent_children, select_entries
 from monitor.text.urls import canonical_url
 from store.base import StoredArticle
 from store.sqlite import SQLiteStore

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.config.loader import Config
 from monitor.errors import UsageError
-from store import open_store
-from store.base import Store
+from store import Store, open_store
 
 _RELATIVE = re.compile(r"^(\d+)([hdw])$")
 

@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
-from collections.abc import Iterator
-from typing import IO, Any
 
 from monitor.cli._common import add_command, existing_store, when, writable
 from monitor.config.loader import Config
-from store.base import STATUSES, StoredArticle
-
-EXPORT_FIELDS = (
-    "url",
-    "canonical_url",
-    "source",
-    "title",
-    "published",
-    "fetched",
-    "text",
-    "status",
-    "relevance",
-    "duplicate_of",
-    "similarity",
-    "language",
-    "fetched_url",
-    "subtopics",
-    "matched",
-    "also_reported_by",
-)
+from monitor.deliver.export import export_record, write
+from store.base import STATUSES
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,28 +40,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     export.set_defaults(handler=run)
 
 
-def export_record(article: StoredArticle, also_reported_by: list[str]) -> dict[str, Any]:
-    verdict = article.verdict or {}
-    return {
-        "url": article.url,
-        "canonical_url": article.canonical_url,
-        "source": article.source,
-        "title": article.title,
-        "published": article.published.isoformat() if article.published else None,
-        "fetched": article.fetched.isoformat(),
-        "text": article.text,
-        "status": article.status,
-        "relevance": article.relevance,
-        "duplicate_of": article.duplicate_of,
-        "similarity": article.similarity,
-        "language": article.language,
-        "fetched_url": article.fetched_url,
-        "subtopics": list(verdict.get("subtopics", ())),
-        "matched": list(verdict.get("matched", ())),
-        "also_reported_by": also_reported_by,
-    }
-
-
 def run(args: argparse.Namespace, config: Config) -> int:
     store = existing_store(config)
     try:
@@ -103,19 +59,3 @@ def run(args: argparse.Namespace, config: Config) -> int:
     finally:
         store.close()
     return 0
-
-
-def write(records: Iterator[dict[str, Any]], fmt: str, out: IO[str]) -> int:
-    count = 0
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS) if fmt == "csv" else None
-    if writer:
-        writer.writeheader()
-    for record in records:
-        if writer:
-            writer.writerow(
-                {k: "; ".join(v) if isinstance(v, list) else v for k, v in record.items()}
-            )
-        else:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        count += 1
-    return count

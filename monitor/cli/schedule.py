@@ -6,6 +6,7 @@ import argparse
 
 from monitor.cli._common import add_command
 from monitor.config.loader import Config
+from monitor.schedule.plan import DEFAULT_CRAWL_TIMEOUT, DEFAULT_JITTER
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,16 +27,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     schedule.add_argument(
         "--jitter",
         type=float,
-        default=30.0,
+        default=DEFAULT_JITTER,
         metavar="SECONDS",
-        help="start each run up to this much later, at most a tenth of its interval (default 30)",
+        help="start each run up to this much later, at most a tenth of its interval "
+        "(default %(default)s)",
     )
     schedule.add_argument(
         "--crawl-timeout",
         type=float,
-        default=1800.0,
+        default=DEFAULT_CRAWL_TIMEOUT,
         metavar="SECONDS",
-        help="stop a crawl that runs longer than this (default 1800)",
+        help="stop a crawl that runs longer than this (default %(default)s)",
     )
     schedule.set_defaults(handler=run)
 

@@ -14,7 +14,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
-from monitor.sources.polling import polite_delay
+from monitor.sources.robots import polite_delay
 
 
 class StoredRobotsTxtMiddleware(RobotsTxtMiddleware):

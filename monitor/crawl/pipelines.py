@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -18,11 +17,11 @@ from monitor.crawl.items import ArticleItem, FetchedPage
 from monitor.crawl.run import CrawlRun
 from monitor.errors import ExtractionError
 from monitor.extract.article import extract_article
-from monitor.judge.dedup import fingerprint, similarity
+from monitor.judge.dedup import declared_original, fingerprint
 from monitor.judge.relevance import judge
 from monitor.judge.seeds import text_hash
-from monitor.text.urls import canonical_url, same_site
-from store.base import DuplicateMatch, StoredArticle
+from monitor.text.urls import canonical_url
+from store.base import Status, StoredArticle
 
 
 class _RunPipeline:
@@ -35,7 +34,8 @@ class _RunPipeline:
 
     @property
     def run(self) -> CrawlRun:
-        return self.crawler.spider.run  # type: ignore[union-attr]
+        run: CrawlRun = self.crawler.spider.run  # type: ignore[union-attr]
+        return run
 
 
 class ExtractPipeline(_RunPipeline):
@@ -76,51 +76,35 @@ class RelevancePipeline(_RunPipeline):
 
 
 class DedupPipeline(_RunPipeline):
-    """An on-topic article that repeats a seed or a stored story becomes its duplicate.
+    """Fingerprint the article's text: the costly part of dedup, done before the store's
+    write transaction so that transaction (and the write lock it holds) stays short.
 
-    Pipelines here are synchronous, and Scrapy runs a synchronous chain without yielding
-    to the event loop, so an item is deduped *and* stored before the next one is deduped:
-    two copies of one story in the same run cannot both pass as new.
+    Whether the article repeats a seed or a stored story is decided when it is stored, in
+    one step with the write (`StorePipeline`), so two workers storing copies of one story
+    at once cannot both store it as new.
     """
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
-        fp = fingerprint(item.article.title, item.article.text)
-        item = replace(item, fingerprint=fp)
-        if item.status != "new":
-            return item  # off-topic stays off-topic; it is indexed all the same
-        match = self._declared_original(item) or self.run.store.find_duplicate(fp)
-        if match is None:
-            return item
-        return replace(
-            item, status="duplicate", duplicate_of=match.doc, similarity=match.similarity
-        )
-
-    def _declared_original(self, item: ArticleItem) -> DuplicateMatch | None:
-        """A page whose rel=canonical / og:url names another stored page of the same site
-        is that page under another URL (AMP, mobile, a re-slugged or re-dated copy)."""
-        hint = item.article.canonical_hint
-        if not hint or not same_site(hint, item.entry.url):
-            return None
-        original = canonical_url(hint)
-        if original == canonical_url(item.entry.url) or urlsplit(original).path in ("", "/"):
-            return None  # itself, or a site that points every page at its homepage
-        stored = self.run.store.get(original)
-        if stored is None:
-            return None
-        sim = similarity(item.article.text, stored.text)
-        return DuplicateMatch(stored.duplicate_of or original, round(sim.containment, 4), False)
+        return replace(item, fingerprint=fingerprint(item.article.title, item.article.text))
 
 
 class StorePipeline(_RunPipeline):
-    """Append the article with its outcome; closes its frontier entry in the same transaction."""
+    """Append the article, as a duplicate when it repeats a stored story, in one transaction
+    that also indexes it and closes its frontier entry (`Archive.add_unless_duplicate`).
+
+    An off-topic article stays off-topic (and is indexed all the same). The item leaves with
+    the outcome stored.
+    """
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
         article = item.article
         verdict = item.verdict
+        # relevance decided "new" or "off_topic"; "duplicate" is the store's to decide
+        judged: Status = "new" if item.status == "new" else "off_topic"
         stored = StoredArticle(
             url=item.entry.url,
             canonical_url=canonical_url(item.entry.url),
@@ -128,15 +112,22 @@ class StorePipeline(_RunPipeline):
             source=item.source,
             title=article.title,
             text=article.text,
-            status=item.status,
+            status=judged,
             fetched=self.run.clock(),
             published=article.published,
             language=article.language,
             relevance=verdict.score if verdict else 0.0,
             verdict=asdict(verdict) if verdict else None,
-            duplicate_of=item.duplicate_of,
-            similarity=item.similarity,
             text_hash=text_hash(article.text),
         )
-        self.run.article_done(stored, item.fingerprint)
-        return item
+        outcome = self.run.article_done(
+            stored,
+            item.fingerprint,
+            declared_original=declared_original(article.canonical_hint, item.entry.url),
+        )
+        return replace(
+            item,
+            status=outcome.status,
+            duplicate_of=outcome.duplicate_of,
+            similarity=outcome.similarity,
+        )

@@ -24,7 +24,7 @@ from monitor.sources.sitemaps import (
     recent_children,
     select_entries,
 )
-from store.base import FeedPoll, Store
+from store import FeedPoll, Store
 
 Clock = Callable[[], datetime]
 FAILING_STREAK = polling.FAILING_STREAK  # failing this many polls in a row is flagged

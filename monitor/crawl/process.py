@@ -12,7 +12,7 @@ from monitor.config.loader import Config, Source
 from monitor.crawl.report import RunReport
 from monitor.crawl.run import CrawlRun
 from monitor.judge.seeds import load_seeds
-from store.base import Store
+from store import Store
 
 
 def standalone_run(crawler: Any) -> CrawlRun:

@@ -21,10 +21,10 @@ from monitor.judge.dedup import Fingerprint
 from monitor.models import FeedEntry
 from monitor.sources.discovery import candidate_urls, discover_feeds, should_rediscover
 from monitor.sources.feeds import parse_feed
-from monitor.sources.sitemaps import (
+from monitor.sources.robots import (
     news_sitemaps_from_robots,
 )
-from store.base import StoredArticle
+from store.base import AddOutcome, StoredArticle
 
 log = logging.getLogger("rasad")
 
@@ -191,8 +191,10 @@ class CrawlRun(FeedRun):
             report.gave_up += 1
         log.info("article failed (%s): %s", reason, url)
 
-    def article_done(self, article: StoredArticle, fp: Fingerprint | None = None) -> str:
-        outcome = self.store.add(article, fp)
-        key = "updated" if outcome == "updated" else article.status
+    def article_done(
+        self, article: StoredArticle, fp: Fingerprint | None, declared_original: str | None
+    ) -> AddOutcome:
+        outcome = self.store.add_unless_duplicate(article, fp, declared_original=declared_original)
+        key = "updated" if outcome.written == "updated" else outcome.status
         self.report.source(article.source).stored[key] += 1
         return outcome

@@ -1,3 +1,3 @@
-"""Judging an article: the topic lexicon and relevance (`relevance`), duplicates
+"""Judging an article: the topic lexicon (`lexicon`), relevance (`relevance`), duplicates
 (`dedup`), the seed corpus (`seeds`), re-judging stored articles (`rescore`) and the
 evaluation metrics the benches share (`metrics`)."""

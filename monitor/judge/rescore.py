@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from monitor.judge.relevance import Lexicon, judge
-from store.base import STATUSES, Store
+from monitor.judge.lexicon import Lexicon
+from monitor.judge.relevance import judge
+from store import STATUSES, Store
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Advisory locks that keep two rasad processes off the same work.
 
-A lock is an flock on a file beside the SQLite store, holding the owner's pid so the
-message can say who has it. The kernel releases it when the process dies, so a killed
-run never leaves a stale lock behind.
+A lock is an flock on the file the store names for it (`store.lock_file`), holding the
+owner's pid so the message can say who has it. The kernel releases it when the process
+dies, so a killed run never leaves a stale lock behind.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from monitor.config.loader import Config, sqlite_path
+from monitor.config.loader import Config
 from monitor.errors import LockHeld, StoreError
+from store import lock_file
 
 
 @contextmanager
@@ -46,14 +47,13 @@ def pid_lock(lock_path: Path, held_message: str) -> Iterator[None]:
 
 def crawl_lock(config: Config) -> AbstractContextManager[None]:
     """One crawl (or rescore) at a time per store."""
-    path = sqlite_path(config.store_url).with_suffix(".lock")
+    path = lock_file(config.store_url, "crawl")
     return pid_lock(path, "another crawl is running; this run did nothing")
 
 
 def schedule_lock(config: Config) -> AbstractContextManager[None]:
     """One daemon per store: a second one would poll every source twice."""
-    db = sqlite_path(config.store_url)
     return pid_lock(
-        db.with_name(db.stem + ".schedule.lock"),
+        lock_file(config.store_url, "schedule"),
         "another `rasad schedule` is running on this store",
     )

@@ -28,7 +28,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from monitor.sources.polling import FeedState
+from monitor.sources.feedstate import FeedState
 from monitor.text.encoding import decode_document
 
 __all__ = [
@@ -137,7 +137,7 @@ def _parse_html(body: bytes, content_type: str | None) -> lxml.html.HtmlElement 
 
 def _base_url(root: lxml.html.HtmlElement, page_url: str) -> str:
     for base in root.iter("base"):
-        href = (base.get("href") or "").strip()
+        href: str = (base.get("href") or "").strip()
         if href:
             return urljoin(page_url, href)
     return page_url

@@ -1,7 +1,10 @@
 """Polling policy for one feed: what to send, what to remember, when to come back.
 
-Pure functions over a frozen `FeedState`; the clock is always a parameter, so a test can
-replay weeks of polls in microseconds and the store keeps the state as one JSON string.
+Pure functions over a frozen `FeedState` (`feedstate`); the clock is always a parameter, so
+a test can replay weeks of polls in microseconds and the store keeps the state as one JSON
+string. Feed health for people (`describe`, `is_failing`, `forgive`) lives in `health`, the
+posting rate in `rate` and the feed's own hints (`feed_hints`) in `hints`; what the crawl and
+the CLI use of them is re-exported here, so `polling` stays the one face of the policy.
 
 What a poll does with it (the spider and store do the I/O):
 
@@ -21,12 +24,9 @@ Choices, and why:
   was actually received, not `unchanged_since`: an honest quiet feed that re-sends the
   same items after an unconditional fetch must go back to cheap 304s, not be re-fetched
   whole on every poll until its next story.
-* The posting rate is a time-decayed average (half-life `RATE_HALF_LIFE_S`) kept as two
-  numbers, decayed item count and decayed observed time, so it never grows (unlike a
-  seen-list) and forgets a feed's old habits within days. It is updated only from full
-  responses: a 304 carries no evidence, and letting 304s count as "no new items" would let
-  a lying server talk the rate down and so lengthen its own plausibility window. The
-  first full fetch seeds the rate from the items' own publication dates.
+* The posting rate (`rate`) is a time-decayed average, updated only from full responses:
+  a 304 carries no evidence, so a lying server cannot talk the rate down and so lengthen
+  its own plausibility window.
 * The configured interval (`base_interval_s`) is the latency the user asked for. A quiet
   feed is polled less often, toward its mean gap between items, up to `max_interval_s`.
   A busy feed is polled faster than the base only when it would otherwise scroll items out
@@ -45,186 +45,44 @@ Choices, and why:
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+
+from monitor.sources.feedstate import FeedState
+from monitor.sources.health import FAILING_STREAK, describe, duration, forgive, is_failing
+from monitor.sources.hints import NO_HINTS, FeedHints, feed_hints
+from monitor.sources.rate import account_rate, items_per_day, trusted_rate
 
 __all__ = [
     "DEFAULT_FULL_FETCH_EVERY",
     "FAILING_STREAK",
+    "NO_HINTS",
     "FeedHints",
     "FeedState",
     "after_poll",
     "conditional_headers",
-    "crawl_delay_for",
     "describe",
     "feed_hints",
+    "forgive",
     "full_fetch_reason",
     "interval_bounds",
     "is_due",
     "is_failing",
     "items_per_day",
-    "polite_delay",
 ]
 
 DEFAULT_FULL_FETCH_EVERY = 12  # with a 15-minute interval: content verified at least every 3 h
 QUIET_FACTOR = 3.0  # "unchanged" for more than 3 mean gaps between items is implausible
 QUIET_FLOOR_S = 6 * 3600  # newsrooms sleep: a few hours without news proves nothing
 QUIET_CEILING_S = 7 * 86400  # even a near-dead feed is verified weekly
-RATE_HALF_LIFE_S = 3 * 86400  # a feed's posting habits are forgotten within days
-MIN_RATE_ITEMS = 5.0  # a rate is trusted after this many (decayed) items ...
-MIN_RATE_SECONDS = 86400.0  # ... or after this much (decayed) observed time
 WINDOW_SAFETY = 0.5  # poll before half the feed's listed items can be replaced
 MAX_RETRY_AFTER_S = 7 * 86400  # a Retry-After beyond this is a server bug, not a wish
-FAILING_STREAK = 3  # failed polls in a row before the run report flags the feed
-MAX_CRAWL_DELAY_S = 120.0  # robots.txt Crawl-delay honoured up to this (alquds.co.uk: 120)
-
-_TAU_S = RATE_HALF_LIFE_S / math.log(2)  # the decay time constant
 _SUCCESS_STATUSES = frozenset({200, 203, 304})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
-_HINT_SCAN_BYTES = 32_768  # channel-level elements come before the first item
-_PERIOD_S = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400}
-_PERIOD_S["yearly"] = 365 * 86400
-
-
-# -- publisher hints ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedHints:
-    """What a feed says about how often to fetch it (all optional, all advisory)."""
-
-    ttl_minutes: int | None = None  # RSS 2.0 <ttl>: minutes the channel may be cached
-    update_period: str | None = None  # sy:updatePeriod: hourly | daily | weekly | ...
-    update_frequency: int | None = None  # sy:updateFrequency: updates per period (default 1)
-
-    @property
-    def interval_s(self) -> int | None:
-        """Seconds the publisher asks readers to wait between fetches, None if it says
-        nothing. When both hints are given the longer wins: each is a request to wait."""
-        candidates = []
-        if self.ttl_minutes:
-            candidates.append(self.ttl_minutes * 60)
-        if self.update_period in _PERIOD_S:
-            candidates.append(_PERIOD_S[self.update_period] // max(self.update_frequency or 1, 1))
-        return max(candidates) if candidates else None
-
-
-NO_HINTS = FeedHints()
-
-_TTL = re.compile(rb"<ttl\s*>\s*(\d{1,7})\s*</ttl\s*>", re.I)
-_UPDATE_PERIOD = re.compile(rb"<(?:[\w.-]+:)?updatePeriod\s*>\s*([A-Za-z]+)\s*<", re.I)
-_UPDATE_FREQUENCY = re.compile(rb"<(?:[\w.-]+:)?updateFrequency\s*>\s*(\d{1,7})\s*<", re.I)
-_FIRST_ITEM = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>]", re.I)
-
-
-def feed_hints(body: bytes) -> FeedHints:
-    """Read <ttl> and sy:updatePeriod/updateFrequency from a feed's channel header.
-
-    A regex over the bytes before the first item, not feedparser: the feed has already
-    been parsed once by `parse_feed`, the hints sit in the channel header, and scanning
-    ≤32 KB costs microseconds against feedparser's milliseconds. Only ASCII markup is
-    matched, so the document's encoding does not matter (UTF-16 feeds give no hints).
-    """
-    head = body[:_HINT_SCAN_BYTES]
-    first_item = _FIRST_ITEM.search(head)
-    if first_item:
-        head = head[: first_item.start()]
-    ttl = _TTL.search(head)
-    period = _UPDATE_PERIOD.search(head)
-    frequency = _UPDATE_FREQUENCY.search(head)
-    period_name = period.group(1).decode("ascii").lower() if period else None
-    return FeedHints(
-        ttl_minutes=_positive(ttl),
-        update_period=period_name if period_name in _PERIOD_S else None,
-        update_frequency=_positive(frequency),
-    )
-
-
-def _positive(match: re.Match[bytes] | None) -> int | None:
-    value = int(match.group(1)) if match else 0
-    return value or None
-
-
-# -- the state that persists per feed -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """Everything rasad remembers about polling one feed; kept as JSON in the store."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    polls: int = 0
-    polls_since_full_fetch: int = 0  # polls answered 304 since content was last received
-    last_poll: datetime | None = None
-    last_success: datetime | None = None
-    last_status: int | None = None  # 0: no HTTP response at all (DNS, timeout, refused)
-    last_error: str | None = None
-    error_streak: int = 0
-    verified_at: datetime | None = None  # content last received (a 2xx with a body)
-    unchanged_since: datetime | None = None  # content last seen to change
-    last_new_item: datetime | None = None
-    items_seen: int = 0  # new items over the feed's life (the first fetch's backlog too)
-    rate_items: float = 0.0  # decayed count of new items ...
-    rate_seconds: float = 0.0  # ... over decayed observed time: their ratio is the rate
-    rate_mark: datetime | None = None  # the time up to which the rate accounts
-    listed_items: int = 0  # items the feed listed at the last full fetch (its window)
-    hint_interval_s: int | None = None  # FeedHints.interval_s at the last full fetch
-    current_interval_s: int | None = None
-    next_due: datetime | None = None
-    retry_after_until: datetime | None = None
-
-    def to_json(self) -> str:
-        """One compact JSON object; datetimes as ISO 8601 UTC."""
-        data = {
-            key: value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
-            for key, value in asdict(self).items()
-            if value is not None
-        }
-        return json.dumps({"v": 1, **data}, sort_keys=True, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str | None) -> FeedState:
-        """The state `to_json` wrote; a fresh state for None or ''.
-
-        Unknown keys are ignored (a newer rasad wrote them); a value of the wrong type or
-        a string that is not a JSON object raises ValueError naming the problem.
-        """
-        if not text:
-            return cls()
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError("feed state is not a JSON object")
-        values: dict[str, Any] = {}
-        for spec in fields(cls):
-            if spec.name in data and data[spec.name] is not None:
-                values[spec.name] = _from_json_value(spec.name, spec.type, data[spec.name])
-        return cls(**values)
-
-
-def _from_json_value(name: str, kind: object, value: Any) -> Any:
-    kind = str(kind)
-    if "datetime" in kind:
-        if not isinstance(value, str):
-            raise ValueError(f"feed state {name}: expected an ISO date, got {value!r}")
-        parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    expected: type | tuple[type, ...]
-    if kind.startswith("float"):
-        expected = (int, float)
-    elif kind.startswith("int"):
-        expected = int
-    else:
-        expected = str
-    if not isinstance(value, expected) or isinstance(value, bool):
-        raise ValueError(f"feed state {name}: unexpected value {value!r}")
-    return float(value) if kind.startswith("float") else value
 
 
 # -- before a poll --------------------------------------------------------------------------
@@ -250,7 +108,7 @@ def full_fetch_reason(
     quiet = (now - state.verified_at).total_seconds()
     limit = _quiet_limit_s(state)
     if quiet > limit:
-        return f"content unchanged for {_duration(quiet)}, beyond a plausible {_duration(limit)}"
+        return f"content unchanged for {duration(quiet)}, beyond a plausible {duration(limit)}"
     return None
 
 
@@ -274,7 +132,7 @@ def conditional_headers(
 
 def _quiet_limit_s(state: FeedState) -> float:
     """How long a feed may plausibly go without a change, from its posting history."""
-    rate = _trusted_rate(state)
+    rate = trusted_rate(state)
     if rate is None:
         return QUIET_FLOOR_S
     if rate <= 0:
@@ -353,7 +211,7 @@ def _after_success(
     new_items = max(new_items, 0) if full else 0
     changed = full and (content_changed or new_items > 0 or state.unchanged_since is None)
     if full:
-        state = _account_rate(state, now, new_items, item_dates)
+        state = account_rate(state, now, new_items, item_dates)
         state = replace(
             state,
             etag=headers.get("etag") or None,
@@ -448,63 +306,14 @@ def _max_age_s(headers: Mapping[str, str], cap: int) -> int:
     return min(max(remaining, 0), cap)
 
 
-# -- the posting rate and the interval ------------------------------------------------------
-
-
-def _account_rate(
-    state: FeedState, now: datetime, new_items: int, item_dates: Sequence[datetime]
-) -> FeedState:
-    """Fold the items found since `rate_mark` into the decayed rate; seed it on first fetch.
-
-    New items are spread over the elapsed time (weighted by their average decay), so a
-    feed posting at a steady rate r reads r whatever the polling interval.
-    """
-    if state.rate_mark is None:
-        items, seconds = _seed_rate(now, item_dates)
-        return replace(state, rate_items=items, rate_seconds=seconds, rate_mark=now)
-    elapsed = (now - state.rate_mark).total_seconds()
-    if elapsed <= 0:
-        return replace(state, rate_items=state.rate_items + new_items)
-    decay = math.exp(-elapsed / _TAU_S)
-    window = _TAU_S * (1 - decay)
-    return replace(
-        state,
-        rate_items=state.rate_items * decay + new_items * window / elapsed,
-        rate_seconds=state.rate_seconds * decay + window,
-        rate_mark=now,
-    )
-
-
-def _seed_rate(now: datetime, item_dates: Sequence[datetime]) -> tuple[float, float]:
-    """(items, seconds) from the listed items' dates: n items since the oldest of them.
-
-    The first fetch's items are a backlog, not news, so they cannot count as new; their
-    dates still say how busy the feed is. The evidence is capped at one half-life.
-    """
-    dates = sorted(d for d in item_dates if d <= now)
-    if len(dates) < 2:
-        return 0.0, 0.0
-    span = (now - dates[0]).total_seconds()
-    if span <= 0:
-        return 0.0, 0.0
-    seconds = min(span, float(RATE_HALF_LIFE_S))
-    return len(dates) * seconds / span, seconds
-
-
-def _trusted_rate(state: FeedState) -> float | None:
-    """Items per second, or None while there is too little evidence to act on."""
-    if state.rate_seconds <= 0:
-        return None
-    if state.rate_items < MIN_RATE_ITEMS and state.rate_seconds < MIN_RATE_SECONDS:
-        return None
-    return state.rate_items / state.rate_seconds
+# -- the interval ---------------------------------------------------------------------------
 
 
 def _adapted_interval(
     state: FeedState, base_interval_s: int, min_interval_s: int, max_interval_s: int
 ) -> int:
     current = state.current_interval_s or base_interval_s
-    rate = _trusted_rate(state)
+    rate = trusted_rate(state)
     target = float(base_interval_s)
     if rate is not None:
         target = max(1 / rate if rate > 0 else math.inf, base_interval_s)
@@ -515,98 +324,3 @@ def _adapted_interval(
     if state.hint_interval_s:
         stepped = max(stepped, min(state.hint_interval_s, max_interval_s))
     return round(min(max(stepped, min_interval_s), max_interval_s))
-
-
-def items_per_day(state: FeedState, now: datetime | None = None) -> float:
-    """The feed's posting rate; with `now`, decayed over the quiet time since the last
-    full fetch (a feed that stopped posting drifts toward zero)."""
-    items, seconds = state.rate_items, state.rate_seconds
-    if now is not None and state.rate_mark is not None and now > state.rate_mark:
-        decay = math.exp(-(now - state.rate_mark).total_seconds() / _TAU_S)
-        items, seconds = items * decay, seconds * decay + _TAU_S * (1 - decay)
-    return items / seconds * 86400 if seconds > 0 else 0.0
-
-
-# -- health -----------------------------------------------------------------------------------
-
-
-def forgive(state: FeedState, now: datetime) -> FeedState:
-    """A feed's error streak forgotten (`rasad sources --reset`): due now, interval kept.
-
-    A server's Retry-After still holds: it is the server's request, not rasad's guess.
-    """
-    if not state.error_streak:
-        return state
-    return replace(state, error_streak=0, last_error=None, next_due=now)
-
-
-def is_failing(state: FeedState, threshold: int = FAILING_STREAK) -> bool:
-    """Whether the run report should flag this feed: `threshold` failed polls in a row."""
-    return state.error_streak >= threshold
-
-
-def describe(state: FeedState, now: datetime | None = None) -> str:
-    """One line of feed health for `rasad sources`; relative times when `now` is given."""
-    if state.polls == 0:
-        return "never polled"
-
-    def when(moment: datetime | None) -> str:
-        if moment is None:
-            return "never"
-        if now is None:
-            return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
-        delta = (now - moment).total_seconds()
-        return f"{_duration(delta)} ago" if delta >= 0 else f"in {_duration(-delta)}"
-
-    status = f"HTTP {state.last_status}" if state.last_status else "no response"
-    parts = [
-        f"polled {when(state.last_poll)} ({status})",
-        f"last success {when(state.last_success)}",
-        f"{items_per_day(state, now):.1f} items/day",
-        f"last new item {when(state.last_new_item)}",
-        f"every {_duration(state.current_interval_s or 0)}",
-        f"next {when(state.next_due)}",
-    ]
-    if state.error_streak:
-        flag = "FAILING" if is_failing(state) else "failed"
-        parts.insert(0, f"{flag} {state.error_streak}× ({state.last_error})")
-    if state.retry_after_until is not None:
-        parts.append(f"Retry-After until {when(state.retry_after_until)}")
-    return "; ".join(parts)
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(seconds, 0)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            value = seconds / size
-            return (
-                f"{value:.0f}{unit}" if value >= 10 or value.is_integer() else f"{value:.1f}{unit}"
-            )
-    return f"{seconds:.0f}s"
-
-
-# -- per-host politeness ----------------------------------------------------------------------
-
-
-def crawl_delay_for(robots_txt: str, user_agent: str) -> float | None:
-    """The Crawl-delay robots.txt sets for `user_agent` (its own group, else `*`), or None.
-
-    Scrapy parses Crawl-delay (RobotParser.crawl_delay, Scrapy ≥ 2.18) but never applies
-    it to its download slots; this is for code and tests that hold the text rather than
-    Scrapy's parser. Protego ships with Scrapy and matches user agents as Google does.
-    """
-    from protego import Protego
-
-    delay = Protego.parse(robots_txt).crawl_delay(user_agent)
-    return float(delay) if delay is not None and delay >= 0 else None
-
-
-def polite_delay(
-    download_delay: float, crawl_delay: float | None, *, cap: float = MAX_CRAWL_DELAY_S
-) -> float:
-    """Seconds between requests to one host: the configured delay, raised to the host's
-    Crawl-delay but not beyond `cap` (a Crawl-delay of a day would stall every crawl)."""
-    if crawl_delay is None or crawl_delay <= download_delay:
-        return download_delay
-    return max(download_delay, min(crawl_delay, cap))

@@ -16,7 +16,8 @@ same `FeedEntry` values, so everything after the fetch treats a news sitemap lik
 * `select_entries` decides which of a sitemap's URLs are articles to fetch now: those
   changed within a window, newest first, at most a cap per poll. A sitemap lists an
   outlet's whole archive; without it a first poll would crawl all of it.
-* `news_sitemaps_from_robots` finds the Google News sitemaps a robots.txt announces.
+* The Google News sitemaps a robots.txt announces are found by
+  `monitor.sources.robots.news_sitemaps_from_robots`.
 
 Anything else (an HTML page, an RSS feed, other XML, binary) raises `FeedError` saying what
 came back, and the source fails like a broken feed.
@@ -45,12 +46,9 @@ __all__ = [
     "SKIPPED",
     "EntrySelection",
     "Sitemap",
-    "is_news_sitemap_url",
-    "news_sitemaps_from_robots",
     "parse_sitemap",
     "recent_children",
     "select_entries",
-    "sitemaps_from_robots",
 ]
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # sitemaps.org: at most 50 MB uncompressed
@@ -64,7 +62,6 @@ _ROOT = re.compile(r"<([\w:.-]+)")
 _FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf"}
 _HTML_ROOTS = {"html", "head", "body", "!doctype"}
 _SPACE = re.compile(r"\s+")
-_ROBOTS_SITEMAP = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -131,37 +128,6 @@ def recent_children(sitemap: Sitemap, since: datetime) -> list[str]:
         for child, modified in zip(sitemap.children, sitemap.children_lastmod, strict=True)
         if modified is None or modified >= since
     ]
-
-
-def sitemaps_from_robots(robots_txt: str, robots_url: str) -> list[str]:
-    """The ``Sitemap:`` URLs a robots.txt lists, news sitemaps first.
-
-    Outlets without a feed usually announce their Google News sitemap here.
-    """
-    found = []
-    for match in _ROBOTS_SITEMAP.finditer(robots_txt):
-        url = _absolute(robots_url, match.group(1))
-        if url:
-            found.append(url)
-    unique = list(dict.fromkeys(found))
-    return sorted(unique, key=lambda u: not is_news_sitemap_url(u))
-
-
-def is_news_sitemap_url(url: str) -> bool:
-    """Whether a sitemap URL names itself a news sitemap (``/sitemap-news.xml``,
-    ``/news-sitemap.xml``, ``/sitemaps/news/index.xml``, ``/sitemap.php?type=news`` ...).
-
-    The name is all a robots.txt gives. Outlets announce their whole-archive sitemaps
-    there too (often indexes of thousands of undated children); only the news sitemap
-    lists just the last days' stories, so only it is polled without being configured.
-    """
-    parts = urlsplit(url)  # not the host: every sitemap of www.skynewsarabia.com says "news"
-    return "news" in f"{parts.path}?{parts.query}".lower()
-
-
-def news_sitemaps_from_robots(robots_txt: str, robots_url: str) -> list[str]:
-    """The news sitemaps (`is_news_sitemap_url`) a robots.txt announces, in its order."""
-    return [u for u in sitemaps_from_robots(robots_txt, robots_url) if is_news_sitemap_url(u)]
 
 
 # -- which entries to fetch now ----------------------------------------------------------------

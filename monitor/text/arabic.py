@@ -39,6 +39,9 @@ Distinctions that must survive (tested with hypothesis): الشمالية/الج
 :func:`paragraphs` and :func:`sentences` split extracted text for consumers that weigh position
 (the relevance scorer weighs headline and lead).
 
+The word lists the rules consult (name spellings, name stems, function words kept whole) are
+data, in :mod:`monitor.text.arabic_variants`; every function that applies them is here.
+
 Speed: one ``str.translate`` with a precompiled table, one precompiled ``findall``, and a memo
 for per-word clitic stripping; no regex is compiled per call. About 150 µs for a typical
 1,400-character news article (ANT average).
@@ -48,6 +51,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from monitor.text.arabic_variants import (
+    CHOL,
+    IL,
+    JONG,
+    KEEP_WHOLE,
+    NAM,
+    NAME_STEMS,
+    PYONG,
+    SUNG,
+    UN,
+    VARIANT_TRIGGERS,
+    WORD_VARIANTS,
+    YANG,
+    YO,
+    YONG,
+)
 
 __all__ = [
     "NAME_STEMS",
@@ -160,112 +180,6 @@ def fold(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Transliteration variants (names written many ways by different outlets)
-# --------------------------------------------------------------------------------------------
-
-# Single folded words -> canonical spelling (keys in folded form: ى is already ي, ة is ه).
-_WORD_VARIANTS: dict[str, str] = {
-    # Putin (Sky News writes بوتن).  بوتان (Bhutan) must NOT be here.
-    "بوتن": "بوتين",
-    # Shoigu
-    "شويجو": "شويغو",
-    "شويقو": "شويغو",
-    "شويكو": "شويغو",
-    # Pyongyang written as one word
-    "بيونجيانج": "بيونغيانغ",
-    "بيونغيانج": "بيونغيانغ",
-    "بيونجيانغ": "بيونغيانغ",
-    "بيونكيانك": "بيونغيانغ",
-    # Kremlin
-    "كريملين": "كرملين",
-    # Medvedev, Peskov, Lavrov, Mishustin, Zakharova, Nebenzia
-    "مدفيديف": "ميدفيديف",
-    "ميدفيدف": "ميدفيديف",
-    "مدفيدف": "ميدفيديف",
-    "بسكوف": "بيسكوف",
-    "لافاروف": "لافروف",
-    "ميشوستن": "ميشوستين",
-    "زخاروفا": "زاخاروفا",
-    "نيبنزيا": "نيبينزيا",
-    "نيبيزيا": "نيبينزيا",
-    # Vladivostok, Vostochny (cosmodrome, 2023 summit), Khasan-Rajin
-    "فلاديفستوك": "فلاديفوستوك",
-    "فوستوتشني": "فوستوشني",
-    "فوستوشيني": "فوستوشني",
-    "راجين": "راسون",  # the port is written Rajin or Rason; one name for matching
-    "راسين": "راسون",
-    # Soviet
-    "سوفييتي": "سوفيتي",
-    "سوفياتي": "سوفيتي",
-    "سوفييتيه": "سوفيتيه",
-    "سوفياتيه": "سوفيتيه",
-    "سوفييت": "سوفيت",
-    "سوفيات": "سوفيت",
-}
-
-# Pyongyang written as two words: first word variants x second word variants.
-_PYONG = frozenset({"بيونغ", "بيونج", "بيونك", "بيونق"})
-_YANG = frozenset({"يانغ", "يانج", "يانك", "يانق"})
-# Kim's middle names: "Jong" is written جونغ/جونج/جونك/يونغ/يونج (Al Arabiya: كيم يونغ أون).
-_JONG = frozenset({"جونغ", "جونج", "جونك", "يونغ", "يونج", "جون", "جونق"})
-# Final syllables that disambiguate which Kim is meant.
-_UN = frozenset({"اون", "ان"})
-_IL = frozenset({"ايل"})
-_CHOL = frozenset({"تشول", "شول", "جول", "تشل"})
-_NAM = frozenset({"نام"})
-_YONG = frozenset({"يونغ", "يونج"})
-_SUNG = frozenset({"سونغ", "سونج", "سونك"})
-_YO = frozenset({"يو"})
-
-#: Stems that lose a bare one-letter proclitic (وروسيا -> روسيا). Canonical names plus the
-#: spellings that variant folding maps from, so the proclitic is removed before folding.
-NAME_STEMS: frozenset[str] = frozenset(
-    {
-        "روسيا",
-        "موسكو",
-        "كرملين",
-        "بوتين",
-        "لافروف",
-        "شويغو",
-        "بيسكوف",
-        "ميدفيديف",
-        "ميشوستين",
-        "زاخاروفا",
-        "نيبينزيا",
-        "بيلوسوف",
-        "سوفيتي",
-        "سوفيت",
-        "فلاديفوستوك",
-        "فوستوشني",
-        "كوريا",
-        "كوريتين",
-        "بيونغيانغ",
-        "كيم",
-        "سول",
-        "سيول",
-        "واشنطن",
-        "بكين",
-        "طوكيو",
-        "ترامب",
-        "بايدن",
-        "اوكرانيا",
-        "كييف",
-        "ايران",
-        "طهران",
-        "سوريا",
-        "دمشق",
-        # ل-initial names: للبنان is ل + لبنان, not لل + بنان
-        "لبنان",
-        "ليبيا",
-        "لندن",
-        "لاوس",
-    }
-    | set(_WORD_VARIANTS)
-    | set(_WORD_VARIANTS.values())
-    | _PYONG
-)
-
-# --------------------------------------------------------------------------------------------
 # Clitics
 # --------------------------------------------------------------------------------------------
 
@@ -285,39 +199,6 @@ _BARE_PREFIXES: tuple[str, ...] = tuple(
         key=len,
         reverse=True,
     )
-)
-# Words that start with ال but are not article + noun, or that must not be cut further.
-_KEEP: frozenset[str] = frozenset(
-    {
-        "الله",
-        "اللهم",
-        "التي",
-        "الذي",
-        "الذين",
-        "اللذين",
-        "اللتين",
-        "اللذان",
-        "اللتان",
-        "اللاتي",
-        "اللواتي",
-        "اللايي",
-        "الا",
-        "الى",
-        "الي",
-        "اليه",
-        "اليها",
-        "اليهم",
-        "اليهما",
-        "اليك",
-        "اليكم",
-        "الينا",
-        "الان",
-        "الف",
-        "الفا",
-        "الفي",
-        "الفين",
-        "الاف",
-    }
 )
 _MIN_STEM = 2
 
@@ -343,12 +224,12 @@ def strip_clitics(word: str) -> str:
 def _strip(word: str) -> str:
     w = word
     while True:
-        if w in _KEEP or w in NAME_STEMS:
+        if w in KEEP_WHOLE or w in NAME_STEMS:
             return w
         for pre in _BARE_PREFIXES:
             if w.startswith(pre):
                 rest = w[len(pre) :]
-                if rest in NAME_STEMS or rest in _KEEP:
+                if rest in NAME_STEMS or rest in KEEP_WHOLE:
                     return rest
         for pre in _ARTICLE_PREFIXES:
             if w.startswith(pre) and len(w) - len(pre) >= _MIN_STEM:
@@ -360,7 +241,7 @@ def _strip(word: str) -> str:
 
 def _fold_variants(words: list[str]) -> list[str]:
     """Fold single-word and multi-word transliteration variants to one canonical spelling."""
-    if _VARIANT_TRIGGERS.isdisjoint(words):
+    if VARIANT_TRIGGERS.isdisjoint(words):
         return words
     out: list[str] = []
     i = 0
@@ -368,13 +249,13 @@ def _fold_variants(words: list[str]) -> list[str]:
     while i < n:
         w = words[i]
         nxt = words[i + 1] if i + 1 < n else ""
-        if w in _PYONG and nxt in _YANG:
+        if w in PYONG and nxt in YANG:
             out.append("بيونغيانغ")
             i += 2
             continue
         if w == "كيم" and nxt:
             third = words[i + 2] if i + 2 < n else ""
-            if nxt in _JONG and third in _UN:
+            if nxt in JONG and third in UN:
                 out += ("كيم", "جونغ", "اون")
                 i += 3
                 continue
@@ -382,33 +263,29 @@ def _fold_variants(words: list[str]) -> list[str]:
                 out += ("كيم", "جونغ", "اون")
                 i += 2
                 continue
-            if nxt in _JONG and third in _IL:
+            if nxt in JONG and third in IL:
                 out += ("كيم", "جونغ", "ايل")
                 i += 3
                 continue
-            if nxt in _YONG and third in _CHOL:
+            if nxt in YONG and third in CHOL:
                 out += ("كيم", "يونغ", "تشول")
                 i += 3
                 continue
-            if nxt in _YONG and third in _NAM:
+            if nxt in YONG and third in NAM:
                 out += ("كيم", "يونغ", "نام")
                 i += 3
                 continue
-            if nxt in ("ايل", "ال") and third in _SUNG:
+            if nxt in ("ايل", "ال") and third in SUNG:
                 out += ("كيم", "ايل", "سونغ")
                 i += 3
                 continue
-            if nxt in _YO and third in _JONG:
+            if nxt in YO and third in JONG:
                 out += ("كيم", "يو", "جونغ")
                 i += 3
                 continue
-        out.append(_WORD_VARIANTS.get(w, w))
+        out.append(WORD_VARIANTS.get(w, w))
         i += 1
     return out
-
-
-# Words that can start a variant rewrite; most sentences contain none and skip the scan.
-_VARIANT_TRIGGERS: frozenset[str] = frozenset(_WORD_VARIANTS) | _PYONG | {"كيم"}
 
 
 def tokens(text: str) -> list[str]:

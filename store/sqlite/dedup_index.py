@@ -1,4 +1,4 @@
-"""The near-duplicate index, kept in the store's own SQLite database.
+"""The near-duplicate index, kept in the SQLite store's own database.
 
 Why in the store: the design forbids side files that can drift from the archive, and the index
 must cover the seed corpus and every stored article, survive restarts and keep working at a
@@ -26,11 +26,11 @@ fingerprint row but no band keys (``banded = 0``); removing the holder hands the
 A band key shared by very many documents (templated boilerplate) is read at most
 ``POSTING_CAP`` rows deep, so no query can scan an unbounded list.
 
-Typical use, inside the transaction that stores the article::
+Typical use, inside the transaction that stores the article (``store.sqlite.archive``)::
 
     fp = dedup.fingerprint(article.title, article.text)
     match = dedup_index.find_duplicate(db, fp)        # None, or Match(doc, similarity, exact)
-    ... store the article as "duplicate" of match.doc, or as "new" ...
+    ... dedup.decide() ... store the article as "duplicate" of the match's root, or as "new"
     dedup_index.add(db, canonical_url, fp)
 """
 
@@ -260,9 +260,9 @@ def find_duplicate(db: sqlite3.Connection, fp: Fingerprint, limit: int = 50) -> 
     """The stored document that ``fp``'s text republishes, or None.
 
     Exact text first (for a text too short to judge, exact text under the same headline, and
-    nothing more); otherwise up to ``limit`` LSH candidates verified by the exact measure
-    against their stored shingle sets (no stored text is re-read or re-normalised). Of several
-    near-duplicates, the one containing most of the new text wins (ties: the earliest indexed).
+    nothing more); otherwise up to ``limit`` LSH candidates, verified against their stored
+    shingle sets (no stored text is re-read or re-normalised) by ``dedup.closest``, which
+    also chooses among several.
     """
     if not fp.hashable:
         return None
@@ -272,17 +272,11 @@ def find_duplicate(db: sqlite3.Connection, fp: Fingerprint, limit: int = 50) -> 
     rows = _candidate_rows(db, fp, limit)
     if not rows:
         return None
-    best: Match | None = None
-    for doc, blob in _shingle_sets(db, [r[0] for r in rows]):
-        sim = dedup.compare(fp, dedup.unpack_shingles(blob))
-        if not dedup.is_near_duplicate(sim):
-            continue
-        if best is None or (sim.containment, sim.jaccard) > (
-            best.similarity.containment,
-            best.similarity.jaccard,
-        ):
-            best = Match(doc, sim, exact=False)
-    return best
+    stored = (
+        (doc, dedup.unpack_shingles(blob)) for doc, blob in _shingle_sets(db, [r[0] for r in rows])
+    )
+    best = dedup.closest(fp, stored)
+    return Match(best[0], best[1], exact=False) if best else None
 
 
 def stale_count(db: sqlite3.Connection) -> int:
