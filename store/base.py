@@ -67,6 +67,7 @@ class StoredArticle:
     duplicate_of: str | None = None
     similarity: float | None = None
     text_hash: str = ""
+    story: str | None = None  # its story cluster's id: the lead's canonical URL (None: off-topic)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class AddOutcome:
     status: Status
     duplicate_of: str | None = None  # the cluster's original, for a duplicate
     similarity: float | None = None  # share of the text found in the document matched
+    story: str | None = None  # its story cluster's id (see `StoredArticle.story`)
 
 
 @dataclass(frozen=True)

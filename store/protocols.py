@@ -192,7 +192,8 @@ class Archive(Protocol):
         relevance: float,
         verdict: dict[str, Any] | None,
     ) -> None:
-        """Replace an article's outcome after the topic lexicon or threshold changed."""
+        """Replace an article's outcome after the topic lexicon or threshold changed. An
+        article turned off-topic leaves its story; one turned on-topic joins or starts one."""
         ...
 
     def counts(self) -> dict[str, int]:

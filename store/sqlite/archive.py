@@ -25,7 +25,7 @@ from monitor.judge.dedup import Candidate, Fingerprint, fingerprint
 from monitor.judge.seeds import text_hash
 from monitor.text import urls
 from store.base import STATUSES, AddOutcome, Status, StoredArticle, Written
-from store.sqlite import dedup_index
+from store.sqlite import dedup_index, stories
 from store.sqlite.connection import SQLiteConnection, from_iso, iso
 
 
@@ -44,7 +44,8 @@ class SQLiteArchive(SQLiteConnection):
         fp = fp or fingerprint(article.title, article.text)
         with self._tx() as db:
             stored = db.execute(
-                "SELECT status, duplicate_of, similarity FROM articles WHERE canonical_url = ?",
+                "SELECT status, duplicate_of, similarity, story FROM articles"
+                " WHERE canonical_url = ?",
                 (article.canonical_url,),
             ).fetchone()
             if stored is None and dedup.can_be_duplicate(article.status):
@@ -58,17 +59,27 @@ class SQLiteArchive(SQLiteConnection):
                         duplicate_of=match.doc,
                         similarity=match.similarity,
                     )
+            if stored is None:
+                article = replace(article, story=stories.story_of(db, article))
             written = self._write(db, article, fp)
         if stored is not None:  # edited in place: the earlier outcome stands
             return AddOutcome(
-                written, stored["status"], stored["duplicate_of"], stored["similarity"]
+                written,
+                stored["status"],
+                stored["duplicate_of"],
+                stored["similarity"],
+                stored["story"],
             )
-        return AddOutcome(written, article.status, article.duplicate_of, article.similarity)
+        return AddOutcome(
+            written, article.status, article.duplicate_of, article.similarity, article.story
+        )
 
     def add(self, article: StoredArticle, fp: Fingerprint | None = None) -> Written:
         """Store an article with the outcome it carries (see `store.protocols.Archive.add`)."""
         fp = fp or fingerprint(article.title, article.text)
         with self._tx() as db:
+            if article.story is None:
+                article = replace(article, story=stories.story_of(db, article))
             return self._write(db, article, fp)
 
     @staticmethod
@@ -172,6 +183,12 @@ class SQLiteArchive(SQLiteConnection):
                 " WHERE canonical_url = ?",
                 (status, relevance, _json(verdict), canonical_url),
             )
+            row = db.execute(
+                "SELECT * FROM articles WHERE canonical_url = ?", (canonical_url,)
+            ).fetchone()
+            if row is not None and (status == "off_topic") == (row["story"] is not None):
+                story = stories.story_of(db, _article(row))
+                db.execute("UPDATE articles SET story = ? WHERE id = ?", (story, row["id"]))
 
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT status, count(*) FROM articles GROUP BY status")
@@ -207,6 +224,7 @@ def _article_row(article: StoredArticle) -> dict[str, Any]:
         "verdict": _json(article.verdict),
         "duplicate_of": article.duplicate_of,
         "similarity": article.similarity,
+        "story": article.story,
     }
 
 
@@ -227,4 +245,5 @@ def _article(row: Row) -> StoredArticle:
         duplicate_of=row["duplicate_of"],
         similarity=row["similarity"],
         text_hash=row["text_hash"],
+        story=row["story"],
     )

@@ -24,18 +24,12 @@ from typing import Final
 
 from monitor.errors import StoreError
 from store.sqlite import migrations
+from store.sqlite.timestamps import from_iso, iso
+
+__all__ = ["BUSY_TIMEOUT", "SQLiteConnection", "from_iso", "iso"]
 
 #: Seconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT: Final = 30.0
-
-
-def iso(value: datetime | None) -> str | None:
-    """A timestamp as stored: ISO 8601 in UTC, to the second (so text order is time order)."""
-    return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
-
-
-def from_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 class SQLiteConnection:

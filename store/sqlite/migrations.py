@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from monitor.judge.fingerprints import fingerprint
 from store.base import STATUSES
-from store.sqlite import dedup_index
+from store.sqlite import dedup_index, stories
 
 
 def _script(db: sqlite3.Connection, sql: str) -> None:
@@ -163,6 +163,14 @@ def _m5_skipped(db: sqlite3.Connection) -> None:
     )
 
 
+def _m6_stories(db: sqlite3.Connection) -> None:
+    """Story clusters (`store.sqlite.stories`): each article's story id, its lead's canonical
+    URL; the articles already stored are clustered in publication order."""
+    db.execute("ALTER TABLE articles ADD COLUMN story TEXT")
+    db.execute("CREATE INDEX articles_story ON articles (story)")
+    stories.backfill(db)
+
+
 # Schema changes are small named functions applied in order, each exactly once.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m1_initial),
@@ -170,4 +178,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("polling", _m3_polling),
     ("dedup", _m4_dedup),
     ("skipped", _m5_skipped),
+    ("stories", _m6_stories),
 ]

@@ -1,0 +1,183 @@
+"""Stories: different write-ups of one event, by different outlets, grouped one level above dedup.
+
+Dedup (``monitor.judge.dedup``) links *copies* of one text. A story is looser: the same visit,
+summit, statement or vote reported by several outlets in their own words within a few days.
+Each story has a *lead* (the first article stored of it; its canonical URL is the story's id)
+and is "also reported by" the others. Two different events with the same people must stay
+apart: a Lavrov visit and a Shoigu visit in one week, a treaty signing and its ratification
+months later. This module is the pure decision; ``store/sqlite/stories.py`` finds the
+candidates inside the store's write transaction.
+
+What is compared, and why:
+
+* **The headline and the lead** (the first :data:`LEAD_TOKENS` body tokens), not the whole
+  text: outlets state the event up front and then diverge into background that every article
+  of the topic shares (the war, the sanctions, the history of the relationship).
+* **Distinctive tokens** of them: :func:`monitor.text.arabic.tokens` (the one normaliser),
+  minus function words, reporting verbs and the topic's own names (روسيا, كوريا, بيونغ يانغ:
+  present in every article, so they tell nothing apart) — :data:`STOP_WORDS`.
+* **People and event kinds** weigh :data:`NAME_WEIGHT` times a plain word, and they veto:
+  when both articles name an official other than the heads of state (لافروف, شويغو, ...) and
+  no official in common, or both name a kind of event (a meeting, a signing, a ratification,
+  a vote) and no kind in common, they are different events whatever else they share.
+* **Time**: both publication dates (the fetch date when none is known) within
+  :data:`WINDOW_DAYS`. An unknown date (the seeds' dates are page headers, not publication
+  dates) leaves the decision to the content.
+
+:func:`similarity` is a weighted Jaccard of the two term sets; :func:`same_story` applies the
+window, the vetoes and :data:`THRESHOLD`. The threshold was chosen by measurement
+(``bench/story_eval.py`` over ``bench/devset/story_pairs.tsv``): the best F1 on the tune split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from monitor.text import arabic
+
+__all__ = [
+    "LEAD_TOKENS",
+    "NAME_WEIGHT",
+    "THRESHOLD",
+    "WINDOW_DAYS",
+    "StoryTerms",
+    "best_story",
+    "cluster",
+    "same_story",
+    "similarity",
+    "story_terms",
+]
+
+#: Days between two write-ups of one event, at most.
+WINDOW_DAYS: Final = 4
+#: Weighted Jaccard of headline-and-lead terms at or above which two articles are one story.
+THRESHOLD: Final = 0.06
+#: Body tokens read after the headline.
+LEAD_TOKENS: Final = 80
+#: Weight of a person's name or an event word, relative to another distinctive word.
+NAME_WEIGHT: Final = 3.0
+#: Only the start of a text is tokenised (the lead lies well inside it).
+_HEAD_CHARS: Final = 2500
+_PREFIXES: Final = ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل")
+
+
+def _forms(words: str) -> frozenset[str]:
+    """Every normalised form of the space-separated ``words``, with and without a clitic."""
+    out: set[str] = set()
+    for word in words.split():
+        for pre in _PREFIXES:
+            out.update(arabic.tokens(pre + word))
+    return frozenset(out)
+
+
+#: Kinds of event, by the words that name them.
+EVENT_KINDS: Final[dict[str, frozenset[str]]] = {
+    "meeting": _forms(
+        "زيارة زيارات يزور زار تزور يصل وصل وصول قمة القمة لقاء يلتقي التقى تلتقي اجتماع "
+        "محادثات مباحثات استقبل يستقبل"
+    ),
+    "signing": _forms("توقيع وقع يوقع توقع وقعت"),
+    "ratification": _forms("تصديق صادق يصادق مصادقة صدق"),
+    "vote": _forms("تصويت صوت يصوت صوتت"),
+}
+_EVENT_WORDS: Final = frozenset().union(*EVENT_KINDS.values())
+
+#: Heads of state and government: in nearly every article of the topic, so they never veto.
+HEADS: Final = _forms("بوتين كيم ترامب ترمب شي مون")
+#: Other officials whose presence names *whose* event it is.
+OFFICIALS: Final = _forms(
+    "لافروف شويغو بيسكوف ميدفيديف مدفيديف بيلاوسوف ماتسيغورا زاخاروفا نيبينزيا بومبيو هيلي "
+    "ماتيس بولتون الأسد روحاني ماكرون ميركل آبي تشوي ري يونغ ناغ تشول"
+)
+_NAMES: Final = HEADS | OFFICIALS
+
+#: Words that tell no event from another: function words, reporting verbs, the topic's names.
+STOP_WORDS: Final = _forms(
+    """في من على إلى عن مع أن إن أنه أنها التي الذي الذين هذا هذه ذلك تلك كان كانت يكون
+    قد لقد لم لن لا ما ماذا كما بين بعد قبل خلال حول عند منذ حتى أو أم ثم كل بعض غير
+    أي هو هي هم نحن أيضا وقال قال قالت يقول تقول أضاف وأضاف أكد أوضح ذكر وذكرت أفاد
+    أفادت أعلن أعلنت وكالة وكالات الأنباء رويترز فرانس برس اليوم أمس الخميس الجمعة السبت
+    الأحد الاثنين الثلاثاء الأربعاء روسيا الروسي الروسية روسية روسي موسكو الكرملين كوريا
+    الكوري الكورية كوري كورية الشمالية الشمالي شمالية شمالي بيونغ يانغ بيونغيانغ الجنوبية
+    الجنوبي الرئيس الزعيم رئيس زعيم وزير الخارجية البلدين الجانبين العلاقات مصادر وفق
+    وفقا حسب سكاي نيوز عربية عاجل شاهد بالفيديو فيديو"""
+)
+
+
+@dataclass(frozen=True)
+class StoryTerms:
+    """What the story decision keeps of one article."""
+
+    terms: frozenset[str]  # distinctive normalised tokens of headline and lead
+    events: frozenset[str]  # kinds of event named there (EVENT_KINDS keys)
+    officials: frozenset[str]  # officials named there (OFFICIALS), heads of state aside
+    when: datetime | None = None  # publication date (or fetch date); None: unknown
+
+
+def story_terms(title: str, text: str, when: datetime | None = None) -> StoryTerms:
+    """The terms of an article's headline and lead."""
+    head = arabic.tokens(title)
+    body = arabic.tokens(text[:_HEAD_CHARS])
+    if head and body[: len(head)] == head:
+        del body[: len(head)]
+    words = [*head, *body[:LEAD_TOKENS]]
+    terms = frozenset(w for w in words if len(w) > 2 and not w.isdigit() and w not in STOP_WORDS)
+    events = frozenset(kind for kind, forms in EVENT_KINDS.items() if forms & set(words))
+    officials = frozenset(w for w in words if w in OFFICIALS)
+    return StoryTerms(terms | officials, events, officials, when)
+
+
+def _weight(term: str) -> float:
+    return NAME_WEIGHT if term in _NAMES or term in _EVENT_WORDS else 1.0
+
+
+def similarity(a: StoryTerms, b: StoryTerms) -> float:
+    """Weighted Jaccard of two articles' terms (0: nothing shared, 1: the same terms)."""
+    union = a.terms | b.terms
+    if not union:
+        return 0.0
+    common = sum(_weight(t) for t in a.terms & b.terms)
+    return common / sum(_weight(t) for t in union)
+
+
+def _apart(a: StoryTerms, b: StoryTerms) -> bool:
+    """Different events whatever the words say: too far apart in time, other officials, or
+    another kind of event."""
+    far = WINDOW_DAYS * 86400
+    if a.when is not None and b.when is not None and abs((a.when - b.when).total_seconds()) > far:
+        return True
+    if a.officials and b.officials and not a.officials & b.officials:
+        return True
+    return bool(a.events and b.events and not a.events & b.events)
+
+
+def same_story(a: StoryTerms, b: StoryTerms, threshold: float = THRESHOLD) -> bool:
+    """Are ``a`` and ``b`` write-ups of one event?"""
+    return not _apart(a, b) and similarity(a, b) >= threshold
+
+
+def best_story(new: StoryTerms, stored: Iterable[tuple[str, StoryTerms]]) -> str | None:
+    """Of stored articles (their story id, their terms), the story ``new`` belongs to: the
+    most similar one's, among those it is one story with. None: it starts its own."""
+    best: tuple[float, str] | None = None
+    for story, terms in stored:
+        if _apart(new, terms):
+            continue
+        score = similarity(new, terms)
+        if score >= THRESHOLD and (best is None or score > best[0]):
+            best = (score, story)
+    return best[1] if best else None
+
+
+def cluster(docs: Sequence[tuple[str, StoryTerms]]) -> dict[str, str]:
+    """Stories of articles taken in the order given (oldest first): each doc's story id, the
+    id of the first doc of its story. What the store does one article at a time."""
+    story: dict[str, str] = {}
+    seen: list[tuple[str, StoryTerms]] = []
+    for doc, terms in docs:
+        story[doc] = best_story(terms, seen) or doc
+        seen.append((story[doc], terms))
+    return story
