@@ -41,11 +41,19 @@ def story_of(db: sqlite3.Connection, article: StoredArticle) -> str | None:
     terms = stories.story_terms(article.title, article.text, when)
     window = timedelta(days=stories.WINDOW_DAYS)
     rows = db.execute(
-        "SELECT story, title, text, coalesce(published, fetched) AS at FROM articles"
+        "SELECT story, title, substr(text, 1, ?) AS text, coalesce(published, fetched) AS at"
+        " FROM articles"
         " WHERE status = 'new' AND story IS NOT NULL AND canonical_url != ?"
         " AND coalesce(published, fetched) BETWEEN ? AND ?"
         " ORDER BY abs(julianday(coalesce(published, fetched)) - julianday(?)), id LIMIT ?",
-        (article.canonical_url, iso(when - window), iso(when + window), iso(when), CANDIDATES),
+        (
+            stories.HEAD_CHARS,  # all the decision reads of a text
+            article.canonical_url,
+            iso(when - window),
+            iso(when + window),
+            iso(when),
+            CANDIDATES,
+        ),
     )
     stored = (
         (str(r["story"]), stories.story_terms(r["title"], r["text"], from_iso(r["at"])))
