@@ -122,10 +122,13 @@ def test_installed_rasad_is_the_wheel_and_reads_its_own_seeds(venv: Path, tmp_pa
 
 
 def test_installed_rasad_lists_the_default_outlets(venv: Path, tmp_path: Path) -> None:
-    # tmp_path as the working directory: ./rasad.toml and ./data/ are looked for there
-    result = run([venv / "bin" / "rasad", "sources"], cwd=tmp_path, env=clean_env())
+    # from / as the issue asks: nothing there is rasad's, and a read-only command creates
+    # nothing (no ./data/ store), so this is safe to run from the root
+    assert not Path("/rasad.toml").exists() and not Path("/data/rasad.db").exists()
+    result = run([venv / "bin" / "rasad", "sources"], cwd=Path("/"), env=clean_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "cannot read" not in result.stderr
+    assert not Path("/data/rasad.db").exists()
     sources = tomllib.loads((REPO / "seeds" / "sources.toml").read_text(encoding="utf-8"))
     names = [s["name"] for s in sources["sources"] if s.get("enabled", True)]
     assert len(names) >= 20
