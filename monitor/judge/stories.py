@@ -62,14 +62,14 @@ LEAD_TOKENS: Final = 80
 NAME_WEIGHT: Final = 3.0
 #: Only the start of a text is tokenised (the lead lies well inside it).
 HEAD_CHARS: Final = 2500
-_PREFIXES: Final = ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل")
 
 
 def _forms(words: str) -> frozenset[str]:
     """Every normalised form of the space-separated ``words``, with and without a clitic."""
     out: set[str] = set()
     for word in words.split():
-        for pre in _PREFIXES:
+        # the normaliser leaves a bare proclitic on words it does not know: so do the texts
+        for pre in ("", *arabic.BARE_PROCLITICS):
             out.update(arabic.tokens(pre + word))
     return frozenset(out)
 

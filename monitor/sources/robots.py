@@ -10,7 +10,9 @@ between requests to that host (`polite_delay`), within a cap.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
+
+from monitor.text.urls import absolute_http_url
 
 __all__ = [
     "MAX_CRAWL_DELAY_S",
@@ -36,7 +38,7 @@ def sitemaps_from_robots(robots_txt: str, robots_url: str) -> list[str]:
     """
     found = []
     for match in _ROBOTS_SITEMAP.finditer(robots_txt):
-        url = _absolute(robots_url, match.group(1))
+        url = absolute_http_url(robots_url, match.group(1))
         if url:
             found.append(url)
     unique = list(dict.fromkeys(found))
@@ -58,15 +60,6 @@ def is_news_sitemap_url(url: str) -> bool:
 def news_sitemaps_from_robots(robots_txt: str, robots_url: str) -> list[str]:
     """The news sitemaps (`is_news_sitemap_url`) a robots.txt announces, in its order."""
     return [u for u in sitemaps_from_robots(robots_txt, robots_url) if is_news_sitemap_url(u)]
-
-
-def _absolute(base: str, value: str) -> str | None:
-    try:
-        url = urljoin(base, value.strip())
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 # -- per-host politeness ----------------------------------------------------------------------

@@ -31,7 +31,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -39,6 +38,7 @@ from monitor.errors import FeedError
 from monitor.models import FeedEntry
 from monitor.text.dates import parse_date, plausible_published
 from monitor.text.encoding import decode_document
+from monitor.text.urls import absolute_http_url
 
 __all__ = [
     "ADMITTED",
@@ -276,7 +276,7 @@ def _index(root: etree._Element, url: str, now: datetime, warnings: list[str]) -
     children: dict[str, datetime | None] = {}
     skipped = 0
     for element in _children(root, "sitemap"):
-        loc = _absolute(url, _text(_child(element, "loc")))
+        loc = absolute_http_url(url, _text(_child(element, "loc")))
         if loc is None:
             skipped += 1
             continue
@@ -298,7 +298,7 @@ def _urlset(
     entries: dict[str, FeedEntry] = {}
     news = False
     for element in _children(root, "url"):
-        loc = _absolute(url, _text(_child(element, "loc")))
+        loc = absolute_http_url(url, _text(_child(element, "loc")))
         if loc is None:
             counts["no link"] += 1
             continue
@@ -331,7 +331,9 @@ _MESSAGES = {
 def _text_sitemap(text: str, url: str) -> Sitemap:
     """A plain-text sitemap: every non-blank line an absolute URL, or it is not one."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    urls = [_absolute(url, line) if line.lower().startswith("http") else None for line in lines]
+    urls = [
+        absolute_http_url(url, line) if line.lower().startswith("http") else None for line in lines
+    ]
     if not lines or any(u is None or " " in line for u, line in zip(urls, lines, strict=True)):
         raise FeedError("not XML and not a list of URLs: not a sitemap")
     unique = dict.fromkeys(u for u in urls if u)
@@ -355,17 +357,6 @@ def _text(element: etree._Element | None) -> str:
 
 def _clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
-
-
-def _absolute(base: str, value: str) -> str | None:
-    if not value:
-        return None
-    try:
-        url = urljoin(base, value.strip())
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:

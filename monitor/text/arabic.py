@@ -70,6 +70,7 @@ from monitor.text.arabic_variants import (
 )
 
 __all__ = [
+    "BARE_PROCLITICS",
     "NAME_STEMS",
     "fold",
     "fold_digits",
@@ -193,7 +194,9 @@ _ARTICLE_PREFIXES: tuple[str, ...] = tuple(
     )
 )
 # Bare proclitics, stripped only in front of a known name stem. Not ك: كسول is "lazy".
-_BARE_PREFIXES: tuple[str, ...] = tuple(
+#: One-letter proclitics and their pairs (و ف, then ب ل), stripped only before known names;
+#: consumers with a closed vocabulary peel them themselves.
+BARE_PROCLITICS: tuple[str, ...] = tuple(
     sorted(
         {c + p for c in ("", "و", "ف") for p in ("", "ب", "ل")} - {""},
         key=len,
@@ -226,7 +229,7 @@ def _strip(word: str) -> str:
     while True:
         if w in KEEP_WHOLE or w in NAME_STEMS:
             return w
-        for pre in _BARE_PREFIXES:
+        for pre in BARE_PROCLITICS:
             if w.startswith(pre):
                 rest = w[len(pre) :]
                 if rest in NAME_STEMS or rest in KEEP_WHOLE:

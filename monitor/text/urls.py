@@ -16,7 +16,7 @@ serve the same page must map to one string, and two different pages never may:
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as _w3lib_canonical
 
@@ -48,6 +48,19 @@ def canonical_url(url: str) -> str:
         if not _is_tracking(k) and (k.lower(), v.lower()) not in _AMP_PARAMS
     ]
     return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
+
+
+def absolute_http_url(base: str, value: str) -> str | None:
+    """`value` resolved against `base`, when the result is an http(s) URL with a host
+    (a sitemap's <loc>, a robots.txt Sitemap: line); None for anything else or garbage."""
+    if not value:
+        return None
+    try:
+        url = urljoin(base, value.strip())
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def same_site(a: str, b: str) -> bool:

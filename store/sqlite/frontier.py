@@ -95,22 +95,7 @@ class SQLiteFrontier(SQLiteConnection):
         added = 0
         for entry in entries:
             key = canonical_url(entry.url)
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO entries (canonical_url, url, source, feed_url, title, guid,"
-                " published, summary, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    entry.url,
-                    poll.source,
-                    poll.feed_url,
-                    entry.title,
-                    entry.guid,
-                    iso(entry.published),
-                    entry.summary,
-                    when,
-                ),
-            )
-            added += cursor.rowcount
+            added += _insert_entry(db, poll, entry, when, "pending")
             state, attempts, next_attempt, title = db.execute(
                 "SELECT state, attempts, next_attempt, title FROM entries WHERE canonical_url = ?",
                 (key,),
@@ -137,22 +122,7 @@ class SQLiteFrontier(SQLiteConnection):
         db: Connection, poll: FeedPoll, entries: Sequence[FeedEntry], when: str | None
     ) -> None:
         for entry in entries:
-            db.execute(
-                "INSERT OR IGNORE INTO entries (canonical_url, url, source, feed_url, title, guid,"
-                " published, summary, first_seen, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                " 'skipped')",
-                (
-                    canonical_url(entry.url),
-                    entry.url,
-                    poll.source,
-                    poll.feed_url,
-                    entry.title,
-                    entry.guid,
-                    iso(entry.published),
-                    entry.summary,
-                    when,
-                ),
-            )
+            _insert_entry(db, poll, entry, when, "skipped")
 
     def entry_states(self, urls: Iterable[str]) -> dict[str, EntryState]:
         """The frontier state (pending, failed, done or skipped) of each of `urls` it
@@ -223,3 +193,26 @@ class SQLiteFrontier(SQLiteConnection):
             )
             row = db.execute("SELECT attempts FROM entries WHERE canonical_url = ?", (key,))
             return int(row.fetchone()[0])
+
+
+def _insert_entry(
+    db: Connection, poll: FeedPoll, entry: FeedEntry, when: str | None, state: EntryState
+) -> int:
+    """Record a listed entry unless its URL is known already; 1 when it was new."""
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO entries (canonical_url, url, source, feed_url, title, guid,"
+        " published, summary, first_seen, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            canonical_url(entry.url),
+            entry.url,
+            poll.source,
+            poll.feed_url,
+            entry.title,
+            entry.guid,
+            iso(entry.published),
+            entry.summary,
+            when,
+            state,
+        ),
+    )
+    return cursor.rowcount
