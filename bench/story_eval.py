@@ -87,6 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--errors", action="store_true", help="list the misjudged pairs")
+    parser.add_argument(
+        "--split",
+        choices=("tune", "held-out", "all"),
+        default="tune",
+        help="whose misjudged pairs --errors lists (tune: look at held-out errors only to report)",
+    )
     args = parser.parse_args(argv)
     pairs = read_pairs()
     terms = load_terms(args.data, {k for a, b, _, _ in pairs for k in (a, b)})
@@ -123,10 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("seed stories:", {k.split(":")[1][:3]: v.split(":")[1][:3] for k, v in grouped.items()})
     if args.errors:
         for a, b, lab, reason in pairs:
+            if args.split != "all" and split(a, b) != args.split:
+                continue
             got = stories.same_story(terms[a], terms[b])
             if got != (lab == "same"):
                 sim = stories.similarity(terms[a], terms[b])
-                print(f"  {lab:9} sim {sim:.3f}  {a}  {b}  {reason}")
+                print(f"  {split(a, b):8} {lab:9} sim {sim:.3f}  {a}  {b}  {reason}")
     return 0
 
 

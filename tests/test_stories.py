@@ -106,6 +106,42 @@ def test_the_three_seeds_on_the_vostochny_summit_are_one_story() -> None:
     )
 
 
+def test_putins_visit_to_pyongyang_is_not_the_vostochny_summit() -> None:
+    # seed 003 (Putin to Pyongyang, June 2024) shares every name with the Vostochny seeds
+    # (Kim to Russia, Sept 2023): where the visit goes tells them apart
+    seeds = {s.id[:3]: s for s in load_seeds()}
+    got = {k: stories.story_terms(seeds[k].title, seeds[k].text) for k in seeds}
+    assert got["003"].places == {"kp"}
+    assert all(got[k].places == {"ru"} for k in ("000", "001", "004"))
+    grouped = stories.cluster([(k, got[k]) for k in sorted(got)])
+    assert grouped == {"000": "000", "001": "000", "002": "002", "003": "003", "004": "000"}
+
+
+PESKOV = (
+    "الكرملين: قمة بين بوتين وكيم ممكنة",
+    "قال ديمتري بيسكوف المتحدث باسم الكرملين للصحفيين إن قمة قد تعقد بين الرئيس الروسي بوتين "
+    "والزعيم الكوري الشمالي كيم جونغ أون. وذكرت الوكالة الكورية أن القمة نوقشت خلال زيارة "
+    "وزير الخارجية سيرغي لافروف إلى بيونغ يانغ ولقائه كيم.",
+)
+
+
+def test_a_statement_after_a_visit_is_not_the_visit() -> None:
+    # both name Lavrov; the lead sentences' actors differ (Peskov speaks, Lavrov visits)
+    visit, statement = terms(LAVROV_3), terms(PESKOV, DAY + timedelta(days=1))
+    assert visit.actors == {"لافروف"} and statement.actors == {"بيسكوف"}
+    assert not visit.officials.isdisjoint(statement.officials)
+    assert not stories.same_story(visit, statement)
+
+
+def test_places_of_an_event() -> None:
+    assert terms(LAVROV).places == {"kp"}
+    beijing = ("كيم يزور الصين", "التقى الزعيم الكوري الشمالي كيم جونغ أون نظيره الصيني في بكين.")
+    assert terms(beijing).places == {"cn"}
+    assert not stories.same_story(terms(LAVROV), terms(beijing))
+    seoul = ("قمة في كوريا الجنوبية", "تعقد القمة في كوريا الجنوبية الأسبوع المقبل.")
+    assert terms(seoul).places == {"kr"}
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = open_store(f"sqlite:///{tmp_path / 'rasad.db'}")

@@ -20,6 +20,14 @@ What is compared, and why:
   when both articles name an official other than the heads of state (لافروف, شويغو, ...) and
   no official in common, or both name a kind of event (a meeting, a signing, a ratification,
   a vote) and no kind in common, they are different events whatever else they share.
+* **Who did it, and where** (who-did-what): the officials of the headline and the *lead
+  sentence* (the first body sentence of :data:`SENTENCE_MIN` tokens or more) are the event's
+  actors; the countries named where something happens (after في / إلى, or just after an event
+  word: "زيارة بوتين لكوريا الشمالية") are its places (:data:`PLACES`). Both name actors and
+  none in common, or both name places and none in common: different events. This keeps the
+  Kremlin's comment apart from the visit it follows (بيسكوف against لافروف in the lead
+  sentence, though both name لافروف), and Putin's 2024 visit to Pyongyang apart from Kim's
+  2023 visit to Russia (seeds 003 and 000/001/004), which share every name.
 * **Time**: both publication dates (the fetch date when none is known) within
   :data:`WINDOW_DAYS`. An unknown date (the seeds' dates are page headers, not publication
   dates) leaves the decision to the content.
@@ -77,8 +85,8 @@ def _forms(words: str) -> frozenset[str]:
 #: Kinds of event, by the words that name them.
 EVENT_KINDS: Final[dict[str, frozenset[str]]] = {
     "meeting": _forms(
-        "زيارة زيارات يزور زار تزور يصل وصل وصول قمة القمة لقاء يلتقي التقى تلتقي اجتماع "
-        "محادثات مباحثات استقبل يستقبل"
+        "زيارة زيارات زيارته زيارتها يزور زار تزور يصل وصل وصول توجه يتوجه قمة القمة لقاء "
+        "يلتقي التقى تلتقي اجتماع محادثات مباحثات استقبل يستقبل"
     ),
     "signing": _forms("توقيع وقع يوقع توقع وقعت"),
     "ratification": _forms("تصديق صادق يصادق مصادقة صدق"),
@@ -108,6 +116,31 @@ STOP_WORDS: Final = _forms(
 )
 
 
+#: Where an event takes place, by country: a place named just after في / إلى or a few words
+#: after a word of an event ("زيارة بوتين لكوريا الشمالية", "التقى ... في بيونغ يانغ").
+PLACES: Final[dict[str, frozenset[str]]] = {
+    "ru": _forms("روسيا موسكو فلاديفوستوك فوستوشني سوتشي الأقصى"),
+    "kp": _forms("بيونغيانغ بيونغ كوريا"),
+    "kr": _forms("سيول"),
+    "cn": _forms("الصين بكين تشينغداو"),
+    "us": _forms("واشنطن نيويورك أمريكا أميركا"),
+    "sg": _forms("سنغافورة"),
+    "ca": _forms("كندا كيبيك"),
+    "jp": _forms("اليابان طوكيو"),
+    "sy": _forms("سوريا دمشق"),
+    "vn": _forms("فيتنام هانوي"),
+}
+_PLACE_OF: Final = {form: code for code, forms in PLACES.items() for form in forms}
+_AT: Final = _forms("في إلى")
+_SITE: Final = _forms("قاعدة العاصمة مدينة الشرق")
+_SOUTH: Final = _forms("الجنوبية الجنوبي")
+#: A place this many tokens after an event word is where the event is.
+PLACE_REACH: Final = 5
+#: The lead sentence: the first body sentence of at least this many tokens (page furniture
+#: such as a date line or "تسجيل الدخول" comes before it in pasted texts).
+SENTENCE_MIN: Final = 6
+
+
 @dataclass(frozen=True)
 class StoryTerms:
     """What the story decision keeps of one article."""
@@ -116,27 +149,65 @@ class StoryTerms:
     events: frozenset[str]  # kinds of event named there (EVENT_KINDS keys)
     officials: frozenset[str]  # officials named there (OFFICIALS), heads of state aside
     when: datetime | None = None  # publication date (or fetch date); None: unknown
+    actors: frozenset[str] = frozenset()  # officials of the headline and lead sentence
+    places: frozenset[str] = frozenset()  # where the event is (PLACES keys)
 
 
 def story_terms(title: str, text: str, when: datetime | None = None) -> StoryTerms:
     """The terms of an article's headline and lead."""
-    terms, events, officials = _lead_terms(title, text[:HEAD_CHARS])
-    return StoryTerms(terms, events, officials, when)
+    terms, events, officials, actors, places = _lead_terms(title, text[:HEAD_CHARS])
+    return StoryTerms(terms, events, officials, when, actors, places)
+
+
+def _places(words: Sequence[str]) -> set[str]:
+    """Countries named as where something happens: after في / إلى (or في قاعدة, إلى الشرق),
+    or within :data:`PLACE_REACH` tokens after an event word (زيارة بوتين لكوريا الشمالية:
+    the normaliser has dropped the ل)."""
+    out: set[str] = set()
+    last_event = -PLACE_REACH - 1
+    for i, w in enumerate(words):
+        if w in _EVENT_WORDS:
+            last_event = i
+            continue
+        code = _PLACE_OF.get(w)
+        if code is None:
+            continue
+        if code == "kp" and i + 1 < len(words) and words[i + 1] in _SOUTH:
+            code = "kr"
+        before = words[i - 1] if i else ""
+        if before in _SITE and i > 1:
+            before = words[i - 2]
+        if before in _AT or i - last_event <= PLACE_REACH:
+            out.add(code)
+    return out
+
+
+_Lead = tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
 
 
 @lru_cache(maxsize=4096)
-def _lead_terms(title: str, lead: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """Cached: each stored article is a candidate for many later ones (up to 200 each), and
+def _lead_terms(title: str, lead: str) -> _Lead:
+    """Terms, event kinds, officials, actors and places of a headline and lead.
+
+    Cached: each stored article is a candidate for many later ones (up to 200 each), and
     tokenising its lead every time cost ~45 ms per stored article in a busy week."""
     head = arabic.tokens(title)
     body = arabic.tokens(lead)
     if head and body[: len(head)] == head:
         del body[: len(head)]
-    words = [*head, *body[:LEAD_TOKENS]]
+    body = body[:LEAD_TOKENS]
+    words = [*head, *body]
     terms = frozenset(w for w in words if len(w) > 2 and not w.isdigit() and w not in STOP_WORDS)
     events = frozenset(kind for kind, forms in EVENT_KINDS.items() if forms & set(words))
     officials = frozenset(w for w in words if w in OFFICIALS)
-    return terms | officials, events, officials
+    first: list[str] = []  # the lead sentence: who did it
+    for sentence in arabic.sentences(lead):
+        first = arabic.tokens_from_folded(sentence)
+        if len(first) >= SENTENCE_MIN and first != head:
+            break
+    actors = frozenset(w for w in (*head, *first) if w in OFFICIALS)
+    places = frozenset(_places(head) | _places(body))
+    return terms | officials, events, officials, actors, places
 
 
 def _weight(term: str) -> float:
@@ -159,6 +230,10 @@ def _apart(a: StoryTerms, b: StoryTerms) -> bool:
     if a.when is not None and b.when is not None and abs((a.when - b.when).total_seconds()) > far:
         return True
     if a.officials and b.officials and not a.officials & b.officials:
+        return True
+    if a.actors and b.actors and not a.actors & b.actors:
+        return True
+    if a.places and b.places and not a.places & b.places:
         return True
     return bool(a.events and b.events and not a.events & b.events)
 
