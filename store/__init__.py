@@ -25,12 +25,22 @@ from store.base import (
     StoredArticle,
     Written,
 )
-from store.protocols import Archive, FeedLog, Frontier, KeyValue, RunLog, SeedCorpus, Store
+from store.protocols import (
+    Archive,
+    DigestLog,
+    FeedLog,
+    Frontier,
+    KeyValue,
+    RunLog,
+    SeedCorpus,
+    Store,
+)
 
 __all__ = [
     "STATUSES",
     "AddOutcome",
     "Archive",
+    "DigestLog",
     "DuplicateMatch",
     "EntryState",
     "FeedHealth",

@@ -11,6 +11,8 @@ PostgreSQL (scale-out) are interchangeable and pass one contract suite
                checked against, written together by one atomic step
 `SeedCorpus`   the seed articles: the first originals of the near-duplicate index
 `RunLog`       crawl runs: when, how they ended, their reports
+`DigestLog`    what each digest sent to whom: the articles it held, and its message until the
+               SMTP server accepted it
 `KeyValue`     small named values (the scheduler's state, discovered feeds, digest marks)
 =============  ===============================================================================
 
@@ -41,7 +43,16 @@ from store.base import (
     Written,
 )
 
-__all__ = ["Archive", "FeedLog", "Frontier", "KeyValue", "RunLog", "SeedCorpus", "Store"]
+__all__ = [
+    "Archive",
+    "DigestLog",
+    "FeedLog",
+    "Frontier",
+    "KeyValue",
+    "RunLog",
+    "SeedCorpus",
+    "Store",
+]
 
 
 class Frontier(Protocol):
@@ -230,6 +241,53 @@ class RunLog(Protocol):
         ...
 
 
+class DigestLog(Protocol):
+    """Per recipient, the articles a digest has taken, so that none is sent twice.
+
+    A digest to one recipient is *begun* (its message and the articles it takes recorded,
+    state "sending") before the SMTP conversation and *finished* after it: kept as "sent"
+    when the server accepted the message, forgotten when it did not, so a failed send marks
+    nothing. A digest killed in between stays "sending": the next digest sends that same
+    message (same Message-ID) before anything else, and never takes its articles again.
+    Articles a recipient's topics leave out are recorded too (``shown`` false), with no
+    message, so they are not looked at again.
+    """
+
+    def undelivered(
+        self, recipient: str, *, since: datetime | None = None
+    ) -> Iterator[StoredArticle]:
+        """What a digest to `recipient` may hold, in the order fetched: the "new" articles
+        and the copies of them ("duplicate", not of a seed), that no digest to `recipient`
+        has taken. With `since`: every such article fetched at or after it, taken or not."""
+        ...
+
+    def begin_digest(
+        self,
+        recipient: str,
+        message_id: str,
+        message: bytes | None,
+        shown: Sequence[str],
+        passed: Sequence[str] = (),
+        when: datetime | None = None,
+    ) -> None:
+        """Record a digest about to be sent: `shown` (canonical URLs in the message) and
+        `passed` (left out by the recipient's topics) are taken. An article taken by an
+        earlier digest keeps that record. `message` None: nothing to send, recorded as sent."""
+        ...
+
+    def unfinished_digests(self) -> list[tuple[str, str, bytes]]:
+        """(recipient, message_id, message) of digests begun and never finished."""
+        ...
+
+    def finish_digest(self, message_id: str, sent: bool, when: datetime | None = None) -> None:
+        """`sent`: the server accepted it (kept); otherwise it and its articles are forgotten."""
+        ...
+
+    def last_digest(self, recipient: str) -> datetime | None:
+        """When the latest digest to `recipient` was accepted by the server."""
+        ...
+
+
 class KeyValue(Protocol):
     """Small named values that must survive restarts and live with the store."""
 
@@ -238,7 +296,7 @@ class KeyValue(Protocol):
     def set_state(self, key: str, value: str) -> None: ...
 
 
-class Store(Frontier, FeedLog, Archive, SeedCorpus, RunLog, KeyValue, Protocol):
+class Store(Frontier, FeedLog, Archive, SeedCorpus, RunLog, DigestLog, KeyValue, Protocol):
     """All of rasad's persistence, on one database."""
 
     def close(self) -> None: ...

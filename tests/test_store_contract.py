@@ -24,7 +24,16 @@ from monitor.judge.seeds import Seed, load_seeds
 from monitor.models import FeedEntry
 from store import open_store
 from store.base import FeedPoll, StoredArticle
-from store.protocols import Archive, FeedLog, Frontier, KeyValue, RunLog, SeedCorpus, Store
+from store.protocols import (
+    Archive,
+    DigestLog,
+    FeedLog,
+    Frontier,
+    KeyValue,
+    RunLog,
+    SeedCorpus,
+    Store,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -101,7 +110,7 @@ def shortened(text: str, share: float = 0.7) -> str:
 
 # -- the interface itself ---------------------------------------------------------------------
 
-CONCERNS = (Frontier, FeedLog, Archive, SeedCorpus, RunLog, KeyValue, Store)
+CONCERNS = (Frontier, FeedLog, Archive, SeedCorpus, RunLog, DigestLog, KeyValue, Store)
 
 
 def _members(concern: type) -> list[str]:
@@ -124,7 +133,7 @@ def test_every_method_has_the_protocols_parameters(store: Store, concern: type) 
 
 def test_the_store_is_every_concern_and_nothing_is_left_out() -> None:
     assert set(_members(Store)) == {"close"}
-    assert sum(len(_members(c)) for c in CONCERNS) == 27
+    assert sum(len(_members(c)) for c in CONCERNS) == 32
 
 
 def test_an_unknown_store_url_is_refused(tmp_path: Path) -> None:
@@ -556,3 +565,56 @@ def test_values_persist_across_reopening(store_url: str) -> None:
     again = open_store(store_url, create=False)
     assert again.get_state("schedule") == '{"bbc": 2}'
     again.close()
+
+
+# ---------------------------------------------------------------------- the digest log
+
+TO = "analyst@example.org"
+
+
+def _urls(articles: object) -> list[str]:
+    return [a.canonical_url for a in articles]  # type: ignore[attr-defined]
+
+
+def test_undelivered_is_new_articles_and_their_copies_never_seeds_copies(store: Store) -> None:
+    store.add(article("/a", fetched=NOW - timedelta(hours=2)))
+    store.add(article("/b", "duplicate", text="نسخة", duplicate_of=f"{SITE}/a"))
+    store.add(article("/c", "duplicate", text="نسخة بذرة", duplicate_of="seed:000"))
+    store.add(article("/d", "off_topic", text="خارج الموضوع"))
+    assert _urls(store.undelivered(TO)) == [f"{SITE}/a", f"{SITE}/b"]
+
+
+def test_a_begun_digest_takes_its_articles_and_a_failed_one_gives_them_back(
+    store: Store,
+) -> None:
+    store.add(article("/a"))
+    store.add(article("/b", text="آخر"))
+    store.begin_digest(TO, "<m1@x>", b"raw", [f"{SITE}/a"], [f"{SITE}/b"], NOW)
+    assert _urls(store.undelivered(TO)) == []
+    assert _urls(store.undelivered("other@example.org")) == [f"{SITE}/a", f"{SITE}/b"]
+    assert store.unfinished_digests() == [(TO, "<m1@x>", b"raw")]
+    store.finish_digest("<m1@x>", sent=False)
+    assert store.unfinished_digests() == []
+    assert _urls(store.undelivered(TO)) == [f"{SITE}/a", f"{SITE}/b"]
+    assert store.last_digest(TO) is None
+
+
+def test_a_sent_digest_is_kept_and_since_resends(store: Store) -> None:
+    store.add(article("/a", fetched=NOW - timedelta(days=2)))
+    store.add(article("/b", text="آخر", fetched=NOW))
+    store.begin_digest(TO, "<m1@x>", b"raw", [f"{SITE}/a", f"{SITE}/b"], (), NOW)
+    store.finish_digest("<m1@x>", sent=True, when=NOW)
+    assert store.unfinished_digests() == [] and _urls(store.undelivered(TO)) == []
+    assert store.last_digest(TO) == NOW
+    since = NOW - timedelta(hours=1)
+    assert _urls(store.undelivered(TO, since=since)) == [f"{SITE}/b"]
+    # a resend takes nothing twice: the first record of each article stays
+    store.begin_digest(TO, "<m2@x>", b"raw2", [f"{SITE}/b"], (), NOW)
+    store.finish_digest("<m2@x>", sent=False)
+    assert _urls(store.undelivered(TO)) == []
+
+
+def test_passing_over_without_a_message_records_it_sent(store: Store) -> None:
+    store.add(article("/a"))
+    store.begin_digest(TO, "<p@x>", None, (), [f"{SITE}/a"], NOW)
+    assert store.unfinished_digests() == [] and _urls(store.undelivered(TO)) == []

@@ -74,6 +74,18 @@ def lexicon(path: str | None) -> None:
         raise ValueError(" ".join(str(exc).splitlines())) from None
 
 
+def digest_topics(topics: Sequence[tuple[str, Sequence[str]]], lexicon_path: str | None) -> None:
+    """Every subtopic a recipient asks for is one the lexicon (None: seeds/lexicon.toml) has."""
+    known = set(load_lexicon(lexicon_path).subtopics)
+    for address, wanted in topics:
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise ValueError(
+                f"{address}: no subtopic {unknown[0]!r} in the lexicon "
+                f"(known: {', '.join(sorted(known))})"
+            )
+
+
 def sources(tables: Sequence[Mapping[str, Any]], where: str | None) -> None:
     """Across [[sources]] tables already read: unique names, something to poll, each feed
     or sitemap under one source only."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from monitor.config import checks
 from monitor.config.checks import sqlite_path
-from monitor.config.rules import Rule, parse_interval
+from monitor.config.rules import DigestSchedule, Rule, parse_interval
 from monitor.config.schema import (
     MAX_INTERVAL,
     MAX_SITEMAP_WINDOW,
@@ -53,6 +53,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_interval",
+    "smtp_password",
     "sqlite_path",
 ]
 
@@ -112,6 +113,16 @@ class DigestSettings:
     smtp_port: int = default("digest", "smtp_port")
     smtp_user: str | None = default("digest", "smtp_user")
     security: str = default("digest", "security")
+    smtp_timeout: float = default("digest", "smtp_timeout")
+    # field(): ruff (RUF009) cannot tell that these are immutable
+    schedule: DigestSchedule | None = field(default=default("digest", "schedule"))
+    # (address, subtopics) pairs: a frozen dataclass's fields must be hashable
+    topics: tuple[tuple[str, tuple[str, ...]], ...] = field(default=default("digest", "topics"))
+    unsubscribe_url: str | None = default("digest", "unsubscribe_url")
+
+    def topics_of(self, recipient: str) -> tuple[str, ...]:
+        """The subtopics `recipient` asked for; () for every story."""
+        return next((wanted for address, wanted in self.topics if address == recipient), ())
 
 
 @dataclass(frozen=True)
@@ -148,6 +159,12 @@ def find_config_path(explicit: str | None, environ: Mapping[str, str] | None = N
     if local.is_dir():
         _check_config_file(local, "")
     return local if local.is_file() else None
+
+
+def smtp_password(environ: Mapping[str, str] | None = None) -> str | None:
+    """The SMTP password: only ever from `$RASAD_SMTP_PASSWORD` (never a config file)."""
+    env = os.environ if environ is None else environ
+    return env.get(SMTP_PASSWORD_ENV) or None
 
 
 def _check_config_file(path: Path, missing: str) -> None:
@@ -212,6 +229,14 @@ def parse_config(
     relevance = RelevanceSettings(**_section(data, "relevance", where))
     _check(checks.store_url, store["url"], where, "store.url")
     _check(checks.lexicon, relevance.lexicon, where, "relevance.lexicon")
+    _check(
+        lambda t: checks.digest_topics(t, relevance.lexicon), digest.topics, where, "digest.topics"
+    )
+    strangers = sorted({address for address, _ in digest.topics} - set(digest.recipients))
+    if strangers:
+        raise ConfigError(
+            f"{strangers[0]!r} is not one of digest.recipients", path=where, key="digest.topics"
+        )
     return Config(
         store_url=store["url"],
         crawl=crawl,

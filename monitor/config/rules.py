@@ -12,10 +12,12 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, timedelta, timezone, tzinfo
 from email.utils import getaddresses
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Rule = Callable[[Any], Any]
 
@@ -239,4 +241,71 @@ def host_name(value: str) -> str:
 def login(value: str) -> str:
     if not value or invisible(value):
         raise ValueError("must not be empty; remove the key to send without logging in")
+    return value
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """When `rasad schedule` sends the digest: every `every` seconds, or daily at
+    `hour`:`minute` in `zone` (None: the machine's local time)."""
+
+    text: str
+    every: int | None = None
+    hour: int = 0
+    minute: int = 0
+    zone: str | None = None
+
+
+_DAILY_RE = re.compile(r"daily\s+(\d{1,2}):(\d{2})(?:\s+(\S+))?$", re.IGNORECASE)
+_EVERY_RE = re.compile(r"every\s+(\S+)$", re.IGNORECASE)
+
+
+def digest_schedule(value: str) -> DigestSchedule:
+    """'daily 07:00', 'daily 07:00 Asia/Riyadh' or 'every 6h' (at least 5m, at most 7d)."""
+    text = " ".join(value.split())
+    daily, every = _DAILY_RE.match(text), _EVERY_RE.match(text)
+    if every:
+        seconds = parse_interval(every.group(1))
+        if not 300 <= seconds <= 7 * 86400:
+            raise ValueError("must be between every 5m and every 7d")
+        return DigestSchedule(text, every=seconds)
+    if daily:
+        hour, minute, zone = int(daily.group(1)), int(daily.group(2)), daily.group(3)
+        if hour > 23 or minute > 59:
+            raise ValueError(f"{value!r} is not a time of day (00:00 to 23:59)")
+        if zone is not None:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{zone!r} is not a time zone such as Asia/Riyadh") from None
+        return DigestSchedule(text, hour=hour, minute=minute, zone=zone)
+    raise ValueError(f"{value!r} is not a schedule like 'daily 07:00' or 'every 6h'")
+
+
+def recipient_topics(value: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """{address: [subtopic, ...]} -> ((address, subtopics), ...): what each recipient wants."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for address_, wanted in value.items():
+        if not is_address(address_):
+            raise ValueError(f"{address_!r} is not an email address")
+        if (
+            not isinstance(wanted, list)
+            or not wanted
+            or not all(isinstance(w, str) and w.strip() for w in wanted)
+        ):
+            raise ValueError(f"{address_!r} must map to a non-empty list of subtopic names")
+        out.append((address_, tuple(w.strip() for w in wanted)))
+    return tuple(out)
+
+
+def https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or invisible(value) or " " in value:
+        raise ValueError("must be an https:// URL (RFC 8058 one-click needs HTTPS)")
+    return value
+
+
+def positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError(f"must be more than 0, got {value}")
     return value

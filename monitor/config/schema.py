@@ -202,6 +202,33 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "security": Setting(
             (str,), "none", "`starttls`, `ssl` or `none`", rules.one_of("starttls", "ssl", "none")
         ),
+        "smtp_timeout": Setting(
+            (int, float),
+            60,
+            "seconds to wait for the SMTP server before giving up",
+            rules.positive,
+        ),
+        "schedule": Setting(
+            (str,),
+            None,
+            "when `rasad schedule` sends it: `daily 07:00` (machine's local time), "
+            "`daily 07:00 Asia/Riyadh`, or `every 6h` (5m to 7d); unset: not scheduled",
+            rules.digest_schedule,
+        ),
+        "topics": Setting(
+            (dict,),
+            {},
+            "per recipient, the subtopics they want, e.g. "
+            '`{"a@example.org" = ["military", "treaty"]}`; recipients not listed get every story',
+            rules.recipient_topics,
+        ),
+        "unsubscribe_url": Setting(
+            (str,),
+            None,
+            "an HTTPS endpoint that records opt-outs: enables one-click List-Unsubscribe "
+            "(RFC 8058); without it the header offers `mailto:` the sender",
+            rules.https_url,
+        ),
     },
 }
 

@@ -10,6 +10,7 @@ migrations and transactions):
 ``dedup_index``  `dedup_fingerprints`, `dedup_bands`: the near-duplicate index (SQL functions)
 ``seeds``        `seeds`: the seed corpus
 ``runs``         `runs`, `state`: the run log and small named values
+``digests``      `digest_messages`, `digest_items`: what each digest sent to whom
 ``migrations``   the schema, as named steps applied in order
 """
 
@@ -19,6 +20,7 @@ from typing import Final
 
 from store.protocols import Store
 from store.sqlite.archive import SQLiteArchive
+from store.sqlite.digests import SQLiteDigestLog
 from store.sqlite.feeds import SQLiteFeedLog
 from store.sqlite.frontier import SQLiteFrontier
 from store.sqlite.runs import SQLiteKeyValue, SQLiteRunLog
@@ -28,7 +30,13 @@ __all__ = ["SQLiteStore"]
 
 
 class SQLiteStore(
-    SQLiteFrontier, SQLiteFeedLog, SQLiteArchive, SQLiteSeedCorpus, SQLiteRunLog, SQLiteKeyValue
+    SQLiteFrontier,
+    SQLiteFeedLog,
+    SQLiteArchive,
+    SQLiteSeedCorpus,
+    SQLiteRunLog,
+    SQLiteDigestLog,
+    SQLiteKeyValue,
 ):
     """The Store on one SQLite file (`SQLiteStore(path)`; a missing file is created)."""
 

@@ -144,7 +144,7 @@ class SQLiteArchive(SQLiteConnection):
         row = self._db.execute(
             "SELECT * FROM articles WHERE canonical_url = ?", (canonical_url,)
         ).fetchone()
-        return _article(row) if row else None
+        return article_from_row(row) if row else None
 
     def articles(
         self, *, since: datetime | None = None, statuses: Sequence[Status] = ("new",)
@@ -158,7 +158,7 @@ class SQLiteArchive(SQLiteConnection):
             params.append(iso(since))
         cursor = self._db.execute(query + " ORDER BY fetched, id", params)
         for row in cursor:
-            yield _article(row)
+            yield article_from_row(row)
 
     def also_reported_by(self, doc: str) -> list[str]:
         """The URLs of the stored copies of a story (its cluster), oldest first."""
@@ -187,7 +187,7 @@ class SQLiteArchive(SQLiteConnection):
                 "SELECT * FROM articles WHERE canonical_url = ?", (canonical_url,)
             ).fetchone()
             if row is not None and (status == "off_topic") == (row["story"] is not None):
-                story = stories.story_of(db, _article(row))
+                story = stories.story_of(db, article_from_row(row))
                 db.execute("UPDATE articles SET story = ? WHERE id = ?", (story, row["id"]))
 
     def counts(self) -> dict[str, int]:
@@ -228,7 +228,7 @@ def _article_row(article: StoredArticle) -> dict[str, Any]:
     }
 
 
-def _article(row: Row) -> StoredArticle:
+def article_from_row(row: Row) -> StoredArticle:
     return StoredArticle(
         url=row["url"],
         canonical_url=row["canonical_url"],

@@ -171,6 +171,34 @@ def _m6_stories(db: sqlite3.Connection) -> None:
     stories.backfill(db)
 
 
+def _m7_digests(db: sqlite3.Connection) -> None:
+    """The digest log (`store.sqlite.digests`): messages per recipient and the articles
+    each took; a message's items go with it when a refused message is forgotten."""
+    _script(
+        db,
+        """
+        CREATE TABLE digest_messages (
+            message_id TEXT PRIMARY KEY,
+            recipient TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('sending', 'sent')),
+            created TEXT NOT NULL,
+            sent TEXT,
+            message BLOB
+        );
+        CREATE INDEX digest_messages_recipient ON digest_messages (recipient, state, sent);
+        CREATE TABLE digest_items (
+            recipient TEXT NOT NULL,
+            article TEXT NOT NULL,
+            message_id TEXT NOT NULL
+                REFERENCES digest_messages (message_id) ON DELETE CASCADE,
+            shown INTEGER NOT NULL,
+            PRIMARY KEY (recipient, article)
+        );
+        CREATE INDEX digest_items_message ON digest_items (message_id);
+        """,
+    )
+
+
 # Schema changes are small named functions applied in order, each exactly once.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m1_initial),
@@ -179,4 +207,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("dedup", _m4_dedup),
     ("skipped", _m5_skipped),
     ("stories", _m6_stories),
+    ("digests", _m7_digests),
 ]
