@@ -26,6 +26,9 @@ __all__ = [
     "PendingEntry",
     "PollOutcome",
     "RunState",
+    "SearchHit",
+    "SearchQuery",
+    "SearchTerm",
     "Status",
     "StoredArticle",
     "Written",
@@ -130,3 +133,32 @@ class FeedHealth:
     items_seen: int
     last_new_item: datetime | None
     state: str | None = None  # the polling policy's state (JSON)
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    """One thing a search looks for: a word, or a phrase of several, as index terms
+    (`monitor.text.arabic.index_terms`); `prefix`: its last word may go on (``روس*``)."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A parsed query (`monitor.deliver.search.parse`): every group must match (each group is
+    a choice of terms: ``a OR b``), and no term of `none_of` may."""
+
+    all_of: tuple[tuple[SearchTerm, ...], ...]
+    none_of: tuple[SearchTerm, ...] = ()
+
+    @property
+    def words(self) -> frozenset[str]:
+        """The index terms a match may show (for snippets)."""
+        return frozenset(w for group in self.all_of for term in group for w in term.words)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article: StoredArticle
+    score: float  # higher is better; 0 when sorted by date

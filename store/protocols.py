@@ -13,6 +13,7 @@ PostgreSQL (scale-out) are interchangeable and pass one contract suite
 `RunLog`       crawl runs: when, how they ended, their reports
 `DigestLog`    what each digest sent to whom: the articles it held, and its message until the
                SMTP server accepted it
+`SearchIndex`  the articles' normalised, light-stemmed words, written with each article
 `KeyValue`     small named values (the scheduler's state, discovered feeds, digest marks)
 =============  ===============================================================================
 
@@ -24,7 +25,7 @@ python/mypy#18680, so the contract suite compares the signatures too.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -38,6 +39,8 @@ from store.base import (
     FeedPoll,
     PendingEntry,
     PollOutcome,
+    SearchHit,
+    SearchQuery,
     Status,
     StoredArticle,
     Written,
@@ -50,6 +53,7 @@ __all__ = [
     "Frontier",
     "KeyValue",
     "RunLog",
+    "SearchIndex",
     "SeedCorpus",
     "Store",
 ]
@@ -288,6 +292,38 @@ class DigestLog(Protocol):
         ...
 
 
+class SearchIndex(Protocol):
+    """Full-text search over the stored articles' index terms (headline and text), kept in
+    the same transaction as the article (an edit in place re-indexes it)."""
+
+    def search(
+        self,
+        query: SearchQuery,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        sources: Sequence[str] = (),
+        statuses: Sequence[Status] = ("new",),
+        subtopic: str | None = None,
+        sort: str = "relevance",
+    ) -> list[SearchHit]:
+        """Articles matching `query`, filtered (dates: publication, else fetch date; inclusive).
+        "relevance": BM25, the headline weighing more than the text, among the newest
+        `RANK_WINDOW` matches (so that common words stay fast); "date": newest first."""
+        ...
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild the index from the stored texts (after a normaliser change); returns how
+        many articles. `progress(done, total)` is called now and then."""
+        ...
+
+    def index_version(self) -> str | None:
+        """The normaliser version (`monitor.text.arabic.version`) the index was built with."""
+        ...
+
+
 class KeyValue(Protocol):
     """Small named values that must survive restarts and live with the store."""
 
@@ -296,7 +332,9 @@ class KeyValue(Protocol):
     def set_state(self, key: str, value: str) -> None: ...
 
 
-class Store(Frontier, FeedLog, Archive, SeedCorpus, RunLog, DigestLog, KeyValue, Protocol):
+class Store(
+    Frontier, FeedLog, Archive, SeedCorpus, RunLog, DigestLog, SearchIndex, KeyValue, Protocol
+):
     """All of rasad's persistence, on one database."""
 
     def close(self) -> None: ...

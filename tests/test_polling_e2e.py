@@ -144,7 +144,8 @@ def test_a_gone_feed_is_looked_for_again_on_the_homepage(tmp_path: Path) -> None
         )
         assert rasad("crawl", "--config", str(config)).returncode == 0
         db = sqlite3.connect(tmp_path / "rasad.db")
-        (found,) = json.loads(db.execute("SELECT value FROM state").fetchone()[0])
+        row = db.execute("SELECT value FROM state WHERE key = 'discovered:almadar'")
+        (found,) = json.loads(row.fetchone()[0])
         site.set_response(urlsplit(found).path, 404, "<html>لم يتم العثور على الصفحة</html>")
         assert rasad("crawl", "--config", str(config)).returncode == 1
         # the feed has now been gone for three polls, and its backoff has passed

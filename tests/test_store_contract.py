@@ -31,6 +31,7 @@ from store.protocols import (
     Frontier,
     KeyValue,
     RunLog,
+    SearchIndex,
     SeedCorpus,
     Store,
 )
@@ -110,7 +111,7 @@ def shortened(text: str, share: float = 0.7) -> str:
 
 # -- the interface itself ---------------------------------------------------------------------
 
-CONCERNS = (Frontier, FeedLog, Archive, SeedCorpus, RunLog, DigestLog, KeyValue, Store)
+CONCERNS = (Frontier, FeedLog, Archive, SeedCorpus, RunLog, DigestLog, SearchIndex, KeyValue, Store)
 
 
 def _members(concern: type) -> list[str]:
@@ -133,7 +134,7 @@ def test_every_method_has_the_protocols_parameters(store: Store, concern: type) 
 
 def test_the_store_is_every_concern_and_nothing_is_left_out() -> None:
     assert set(_members(Store)) == {"close"}
-    assert sum(len(_members(c)) for c in CONCERNS) == 32
+    assert sum(len(_members(c)) for c in CONCERNS) == 35
 
 
 def test_an_unknown_store_url_is_refused(tmp_path: Path) -> None:
@@ -618,3 +619,20 @@ def test_passing_over_without_a_message_records_it_sent(store: Store) -> None:
     store.add(article("/a"))
     store.begin_digest(TO, "<p@x>", None, (), [f"{SITE}/a"], NOW)
     assert store.unfinished_digests() == [] and _urls(store.undelivered(TO)) == []
+
+
+# ---------------------------------------------------------------------- the search index
+
+
+def test_search_finds_respellings_filters_and_follows_edits(store: Store) -> None:
+    from monitor.deliver.search import parse
+
+    store.add(article("/a", title="بوتين في بيونغ يانغ", text="وصل الرئيس الروسي إلى العاصمة"))
+    store.add(article("/b", "off_topic", title="الطقس", text="أمطار غزيرة في موسكو"))
+    hits = store.search(parse("لبوتن بيونج يانج"))
+    assert [h.article.canonical_url for h in hits] == [f"{SITE}/a"] and hits[0].score > 0
+    assert store.search(parse("موسكو")) == []
+    assert len(store.search(parse("موسكو"), statuses=("off_topic",))) == 1
+    store.add(article("/a", title="بوتين في بيونغ يانغ", text="نص آخر عن شويغو"))
+    assert store.search(parse("العاصمه")) == [] and len(store.search(parse("شويجو"))) == 1
+    assert store.reindex() == 2 and store.index_version()

@@ -21,12 +21,21 @@ from collections.abc import Sequence
 from importlib import metadata
 from types import ModuleType
 
-from monitor.cli import crawl, digest, export, rescore, runs, schedule, sources
+from monitor.cli import crawl, digest, export, rescore, runs, schedule, search, sources
 from monitor.cli._common import add_common_options
 from monitor.config.loader import Config, load_config
 from monitor.errors import ConfigError, LockHeld, RasadError, StoreError, UsageError
 
-COMMANDS: tuple[ModuleType, ...] = (crawl, sources, runs, export, rescore, digest, schedule)
+COMMANDS: tuple[ModuleType, ...] = (
+    crawl,
+    sources,
+    runs,
+    search,
+    export,
+    rescore,
+    digest,
+    schedule,
+)
 
 
 def version() -> str:

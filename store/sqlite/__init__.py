@@ -11,6 +11,7 @@ migrations and transactions):
 ``seeds``        `seeds`: the seed corpus
 ``runs``         `runs`, `state`: the run log and small named values
 ``digests``      `digest_messages`, `digest_items`: what each digest sent to whom
+``fts``, ``search``  `article_search`: the full-text index (FTS5) and the search over it
 ``migrations``   the schema, as named steps applied in order
 """
 
@@ -24,6 +25,7 @@ from store.sqlite.digests import SQLiteDigestLog
 from store.sqlite.feeds import SQLiteFeedLog
 from store.sqlite.frontier import SQLiteFrontier
 from store.sqlite.runs import SQLiteKeyValue, SQLiteRunLog
+from store.sqlite.search import SQLiteSearchIndex
 from store.sqlite.seeds import SQLiteSeedCorpus
 
 __all__ = ["SQLiteStore"]
@@ -36,6 +38,7 @@ class SQLiteStore(
     SQLiteSeedCorpus,
     SQLiteRunLog,
     SQLiteDigestLog,
+    SQLiteSearchIndex,
     SQLiteKeyValue,
 ):
     """The Store on one SQLite file (`SQLiteStore(path)`; a missing file is created)."""

@@ -25,7 +25,7 @@ from monitor.judge.dedup import Candidate, Fingerprint, fingerprint
 from monitor.judge.seeds import text_hash
 from monitor.text import urls
 from store.base import STATUSES, AddOutcome, Status, StoredArticle, Written
-from store.sqlite import dedup_index, stories
+from store.sqlite import dedup_index, fts, stories
 from store.sqlite.connection import SQLiteConnection, from_iso, iso
 
 
@@ -130,8 +130,12 @@ class SQLiteArchive(SQLiteConnection):
         else:
             columns = ", ".join(values)
             marks = ", ".join("?" for _ in values)
-            db.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", tuple(values.values()))
+            cursor = db.execute(
+                f"INSERT INTO articles ({columns}) VALUES ({marks})", tuple(values.values())
+            )
             written = "added"
+        rowid = int(existing["id"] if existing else cursor.lastrowid)  # type: ignore[arg-type]
+        fts.index(db, rowid, article.title, article.text)
         dedup_index.add(db, article.canonical_url, fp)
         db.execute(
             "UPDATE entries SET state = 'done', last_attempt = ?, last_error = NULL,"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from monitor.judge.fingerprints import fingerprint
 from store.base import STATUSES
-from store.sqlite import dedup_index, stories
+from store.sqlite import dedup_index, fts, stories
 
 
 def _script(db: sqlite3.Connection, sql: str) -> None:
@@ -199,6 +199,12 @@ def _m7_digests(db: sqlite3.Connection) -> None:
     )
 
 
+def _m8_search(db: sqlite3.Connection) -> None:
+    """The search index (`store.sqlite.fts`), built from the articles already stored."""
+    db.execute(fts.CREATE)
+    fts.build(db)
+
+
 # Schema changes are small named functions applied in order, each exactly once.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m1_initial),
@@ -208,4 +214,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("skipped", _m5_skipped),
     ("stories", _m6_stories),
     ("digests", _m7_digests),
+    ("search", _m8_search),
 ]
