@@ -154,3 +154,33 @@ def test_crawl_then_digest_delivers_every_new_story_once(tmp_path: Path) -> None
             assert rasad("digest", "--config", str(config)).returncode == 0
             second = server.inbox.received[1].message
             assert {u for b in entries(second) for u in urls_in(b)} == later
+
+
+def test_the_daemons_digest_job_runs_the_real_digest(tmp_path: Path) -> None:
+    """`rasad schedule`'s digest job, as the daemon runs it: a real `rasad digest` subprocess
+    to a real server; the second run finds nothing new and sends nothing."""
+    from test_digest import fill
+
+    from monitor.config.loader import load_config
+    from monitor.schedule.daemon import Daemon, ScheduleOptions
+    from store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "rasad.db")
+    fill(store)
+    store.close()
+    with MailServer() as server:
+        path = config_text(tmp_path, {}, server.port)
+        path.write_text(
+            path.read_text(encoding="utf-8").replace(
+                "smtp_timeout = 5\n", 'smtp_timeout = 5\nschedule = "every 6h"\n'
+            ),
+            encoding="utf-8",
+        )
+        daemon = Daemon(load_config(str(path)), ScheduleOptions(jitter=0))
+        assert daemon.digest is not None
+        daemon.digest_job(daemon.digest)
+        (received,) = server.inbox.received
+        assert received.recipients == [RECIPIENT]
+        daemon.digest_job(daemon.digest)
+        assert len(server.inbox.received) == 1
+        assert daemon._state.jobs["digest"]["last_outcome"] == "ok"

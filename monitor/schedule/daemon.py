@@ -1,4 +1,5 @@
-"""`rasad schedule`: the long-running daemon that crawls each source on its interval.
+"""`rasad schedule`: the long-running daemon that crawls each source on its interval and sends
+the digest on its schedule.
 
 Why it is built this way:
 
@@ -15,12 +16,18 @@ Why it is built this way:
 - What the daemon remembers (:mod:`monitor.schedule.state`) lives in the store, so a restart
   neither floods the outlets nor forgets a source that is overdue: an overdue group runs once,
   soon.
-- SIGTERM/SIGINT stop scheduling, ask a running crawl to stop (SIGTERM to its process group, SIGKILL
-  after a grace period), save the state and return 0.
+- The digest (`[digest] schedule`, when there are recipients) is one more job: a `rasad digest`
+  subprocess launched, logged and stopped like a crawl, on a cron trigger ("daily 07:00") or an
+  interval ("every 6h"). It has its own worker thread, so a digest and a crawl never wait for
+  each other (the digest takes its own lock, not the crawl lock); a digest is never started while
+  one is running, and the runs it missed (a suspended laptop, a daemon that was down) are sent
+  once, however late.
+- SIGTERM/SIGINT stop scheduling, ask a running crawl or digest to stop (SIGTERM to its process
+  group, SIGKILL after a grace period), save the state and return 0.
 
-One job's run is three named steps: :func:`~monitor.schedule.runner.run_crawl`,
-:func:`~monitor.schedule.runner.log_run`, :func:`~monitor.schedule.state.record_run`.
-Digests are scheduled here too once `rasad digest` exists: see `planned_jobs`.
+One job's run is three named steps: :func:`~monitor.schedule.runner.run_crawl` (or
+:func:`~monitor.schedule.runner.run_digest`), :func:`~monitor.schedule.runner.log_run`,
+:func:`~monitor.schedule.state.record_run`.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -46,13 +54,17 @@ from monitor.errors import ConfigError
 from monitor.schedule.locks import schedule_lock
 from monitor.schedule.plan import (
     DEFAULT_CRAWL_TIMEOUT,
+    DEFAULT_DIGEST_TIMEOUT,
     DEFAULT_JITTER,
     CrawlGroup,
+    DigestJob,
     crawl_command,
+    digest_command,
+    digest_first_run,
     first_run_time,
     planned_jobs,
 )
-from monitor.schedule.runner import log_run, run_crawl
+from monitor.schedule.runner import RunResult, log_run, run_crawl, run_digest
 from monitor.schedule.state import ScheduleState, load_state, record_run, save_state
 
 __all__ = ["Daemon", "ScheduleOptions", "configure_logging", "run_daemon"]
@@ -69,20 +81,30 @@ class ScheduleOptions:
     jitter: float = DEFAULT_JITTER
     crawl_timeout: float = DEFAULT_CRAWL_TIMEOUT
     verbose: bool = False
+    digest_timeout: float = DEFAULT_DIGEST_TIMEOUT
 
     def __post_init__(self) -> None:
         if self.jitter < 0:
             raise ConfigError("must not be negative", key="--jitter")
         if self.crawl_timeout <= 0:
             raise ConfigError("must be positive", key="--crawl-timeout")
+        if self.digest_timeout <= 0:
+            raise ConfigError("must be positive", key="digest_timeout")
+
+
+DIGEST_EXECUTOR = "digest"
 
 
 def _new_scheduler() -> BackgroundScheduler:
-    """APScheduler with one worker thread: crawls share the store's lock, so they run one at a
-    time, and a group that falls due meanwhile waits its turn."""
+    """APScheduler with one worker thread for crawls (they share the store's lock, so they run
+    one at a time, and a group that falls due meanwhile waits its turn) and one for the digest,
+    so neither waits for the other."""
     return BackgroundScheduler(
         timezone=UTC,
-        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        executors={
+            "default": ThreadPoolExecutor(max_workers=1),
+            DIGEST_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+        },
         job_defaults={
             "coalesce": True,  # many missed runs (a long crawl, a suspended laptop) -> one
             "max_instances": 1,  # a group running or waiting is not queued again
@@ -94,12 +116,14 @@ def _new_scheduler() -> BackgroundScheduler:
 
 
 class Daemon:
-    """The scheduler, its one crawl worker, the saved state and the stop signals."""
+    """The scheduler, its crawl and digest workers, the saved state and the stop signals."""
 
     def __init__(self, config: Config, options: ScheduleOptions) -> None:
         self.config = config
         self.options = options
-        self.groups = planned_jobs(config)
+        self.plan = planned_jobs(config)
+        self.groups = list(self.plan.crawls)
+        self.digest = self.plan.digest
         self.stopping = threading.Event()  # set by SIGTERM/SIGINT
         self._dirty = threading.Event()  # a run finished: the state needs saving
         self._state_lock = threading.Lock()
@@ -128,7 +152,7 @@ class Daemon:
         return 0
 
     def schedule_jobs(self, now: datetime) -> None:
-        """One interval job per group, its first run taken from the saved state."""
+        """One interval job per group, its first run taken from the saved state; the digest."""
         for group in self.groups:
             jitter = min(self.options.jitter, group.interval / 10)
             first = first_run_time(group, self._state, now)
@@ -143,18 +167,39 @@ class Daemon:
                 name=group.describe(),
                 next_run_time=first,  # an explicit first run: the trigger alone would skip "now"
             )
+        if self.digest is not None:
+            self.schedule_digest(self.digest, now)
+
+    def schedule_digest(self, job: DigestJob, now: datetime) -> None:
+        """The digest on its own trigger and worker thread. A digest missed while the daemon was
+        down runs now, once; one missed while it ran (the machine asleep at 07:00) runs once on
+        waking: missed runs are coalesced, and no run is too late to send."""
+        first = digest_first_run(job, self._state.last_digest(job), now)
+        self.scheduler.add_job(
+            self.digest_job,
+            job.trigger(first),
+            args=[job],
+            id=job.job_id,
+            name=job.describe(),
+            executor=DIGEST_EXECUTOR,
+            max_instances=1,  # never a second digest while one runs
+            coalesce=True,  # several missed times (a week asleep) -> one digest
+            misfire_grace_time=None,  # a late digest is still worth sending
+            next_run_time=first,
+        )
 
     def log_plan(self) -> None:
         now = datetime.now(UTC)
         sources = sum(len(g.sources) for g in self.groups)
         LOG.info(
             "rasad schedule: %d crawl job(s) over %d source(s); store %s; jitter up to %gs; "
-            "crawl timeout %gs",
+            "crawl timeout %gs; %s",
             len(self.groups),
             sources,
             self.config.store_url,
             self.options.jitter,
             self.options.crawl_timeout,
+            f"digest {self.digest.schedule.text}" if self.digest else "no digest scheduled",
         )
         for job in self.scheduler.get_jobs():
             due = job.next_run_time
@@ -163,19 +208,35 @@ class Daemon:
 
     def crawl_job(self, group: CrawlGroup) -> None:
         """The APScheduler job: one crawl of one group. Never raises: the daemon outlives it."""
-        if self.stopping.is_set():
-            return  # queued before the stop: do not start a new crawl now
-        try:
-            result = run_crawl(
+        self._run(
+            group,
+            lambda: run_crawl(
                 crawl_command(self.config, group), self.options.crawl_timeout, self.stopping
-            )
-            log_run(group, result)
+            ),
+        )
+
+    def digest_job(self, job: DigestJob) -> None:
+        """The APScheduler job: one `rasad digest`. Never raises: the daemon outlives it."""
+        self._run(
+            job,
+            lambda: run_digest(
+                digest_command(self.config), self.options.digest_timeout, self.stopping
+            ),
+        )
+
+    def _run(self, job: CrawlGroup | DigestJob, run: Callable[[], RunResult]) -> None:
+        """Run, log and record one job's subprocess (the state is saved by the main thread)."""
+        if self.stopping.is_set():
+            return  # queued before the stop: do not start a new run now
+        try:
+            result = run()
+            log_run(job, result)
             with self._state_lock:
-                record_run(self._state, group, result)
+                record_run(self._state, job, result)
                 self._runs += 1
             self._dirty.set()
         except Exception:
-            LOG.exception("%s: the run failed inside the scheduler", group.describe())
+            LOG.exception("%s: the run failed inside the scheduler", job.describe())
 
     def _coalesced(self, event: JobSubmissionEvent) -> None:
         LOG.debug("%s: still running or waiting; this run is coalesced into it", event.job_id)
@@ -189,11 +250,12 @@ class Daemon:
         LOG.info("received %s: stopping", self._signal or "a stop request")
 
     def _shutdown(self) -> None:
-        """Stop scheduling, let the running crawl stop (or kill it), save the state."""
+        """Stop scheduling, let a running crawl or digest stop (or kill it), save the state."""
         self.stopping.set()
         if self.scheduler.running:
             self._refresh_next_due()
-            self.scheduler.shutdown(wait=True)  # waits for crawl_job, which stops its crawl
+            # waits for crawl_job and digest_job, which stop their subprocesses
+            self.scheduler.shutdown(wait=True)
         if self._loaded:
             self._save(refresh=False)
         LOG.info("stopped after %d run(s)", self._runs)
@@ -209,9 +271,9 @@ class Daemon:
         last_polled, so a changed interval takes effect)."""
         jobs = {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
         with self._state_lock:
-            for group in self.groups:
+            for group in self.plan.jobs:
                 entry = self._state.jobs.setdefault(group.job_id, {})
-                entry.update(sources=list(group.sources), interval=group.interval)
+                entry.update(group.saved_fields())
                 due = jobs.get(group.job_id)
                 entry["next_due"] = due.isoformat(timespec="seconds") if due else None
 

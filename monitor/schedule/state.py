@@ -14,16 +14,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.errors import RasadError
-from monitor.schedule.plan import CrawlGroup
+from monitor.schedule.plan import CrawlGroup, DigestJob
 from monitor.schedule.runner import RunResult
 from store import open_store
 
-__all__ = ["STATE_KEY", "STATE_VERSION", "ScheduleState", "load_state", "record_run", "save_state"]
+__all__ = [
+    "DIGEST_DONE",
+    "STATE_KEY",
+    "STATE_VERSION",
+    "ScheduleState",
+    "load_state",
+    "record_run",
+    "save_state",
+]
 
 LOG = logging.getLogger("rasad.schedule")
 
 STATE_KEY = "schedule"
 STATE_VERSION = 1
+# A digest run with one of these outcomes counts as sent for the due time it served (an SMTP
+# failure too, and a skip because another digest was sending): a restart does not resend it.
+DIGEST_DONE = ("ok", "failed", "skipped", "timeout")
 
 
 @dataclass
@@ -33,6 +44,8 @@ class ScheduleState:
     sources: name -> {"last_polled": ISO time a crawl of it last started, "last_outcome": ...}
     jobs:    job id -> {"sources", "interval", "next_due", "last_started", "last_outcome",
                         "last_exit", "last_seconds", "runs", "failures"}
+             "digest" -> {"schedule", "next_due", "last_started", ..., "failures",
+                          "last_ran": ISO time the last digest run that counts (DIGEST_DONE) began}
     """
 
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -60,11 +73,11 @@ class ScheduleState:
             return cls()
 
     def last_polled(self, source: str) -> datetime | None:
-        value = self.sources.get(source, {}).get("last_polled")
-        try:
-            return _aware(datetime.fromisoformat(value)) if value else None
-        except (TypeError, ValueError):
-            return None
+        return _when(self.sources.get(source, {}).get("last_polled"))
+
+    def last_digest(self, job: DigestJob) -> datetime | None:
+        """When the daemon last ran the digest (for a digest missed while it was down)."""
+        return _when(self.jobs.get(job.job_id, {}).get("last_ran"))
 
 
 def load_state(store_url: str) -> ScheduleState:
@@ -89,13 +102,12 @@ def save_state(store_url: str, state: ScheduleState) -> bool:
     return True
 
 
-def record_run(state: ScheduleState, group: CrawlGroup, result: RunResult) -> None:
+def record_run(state: ScheduleState, group: CrawlGroup | DigestJob, result: RunResult) -> None:
     """Fold one run into the state (in memory; the daemon's main thread saves it)."""
     started = result.started.isoformat(timespec="seconds")
     job = state.jobs.setdefault(group.job_id, {})
     job.update(
-        sources=list(group.sources),
-        interval=group.interval,
+        **group.saved_fields(),
         last_started=started,
         last_outcome=result.outcome,
         last_exit=result.exit_code,
@@ -103,11 +115,22 @@ def record_run(state: ScheduleState, group: CrawlGroup, result: RunResult) -> No
         runs=int(job.get("runs", 0)) + 1,
         failures=int(job.get("failures", 0)) + (result.outcome in ("failed", "timeout", "error")),
     )
+    if isinstance(group, DigestJob):
+        if result.outcome in DIGEST_DONE:
+            job["last_ran"] = started
+        return
     for name in group.sources:
         entry = state.sources.setdefault(name, {})
         entry["last_outcome"] = result.outcome
         if result.polled:
             entry["last_polled"] = started
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        return _aware(datetime.fromisoformat(value)) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _aware(value: datetime) -> datetime:
