@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from types import ModuleType
 
-from monitor.cli import crawl, digest, export, rescore, runs, schedule, search, sources
+from monitor.cli import crawl, digest, export, rescore, runs, schedule, search, serve, sources
 from monitor.cli._common import add_common_options
 from monitor.config.loader import Config, load_config
 from monitor.errors import ConfigError, LockHeld, RasadError, StoreError, UsageError
@@ -35,6 +35,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     rescore,
     digest,
     schedule,
+    serve,
 )
 
 
