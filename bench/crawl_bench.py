@@ -33,6 +33,12 @@ from _common import load_fixture_site  # bench/ is on sys.path when run as a scr
 REPO = Path(__file__).resolve().parents[1]
 
 
+def command(rasad: Path) -> list[str]:
+    """How to run `rasad` (a script such as bench/rasad_without_search_index.py runs under
+    this Python)."""
+    return [sys.executable, str(rasad)] if rasad.suffix == ".py" else [str(rasad)]
+
+
 @dataclass(frozen=True)
 class CrawlRun:
     wall: float
@@ -44,7 +50,7 @@ class CrawlRun:
 def run_crawl(rasad: Path, config: Path, timeout: float) -> CrawlRun:
     started = time.perf_counter()
     process = subprocess.run(
-        [str(rasad), "crawl", "--config", str(config)],
+        [*command(rasad), "crawl", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -58,7 +64,7 @@ def run_crawl(rasad: Path, config: Path, timeout: float) -> CrawlRun:
 def outcomes(rasad: Path, config: Path) -> Counter[str] | None:
     """Stored items by status, from `rasad export --all --format jsonl`; None if unavailable."""
     process = subprocess.run(
-        [str(rasad), "export", "--all", "--format", "jsonl", "--config", str(config)],
+        [*command(rasad), "export", "--all", "--format", "jsonl", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -32,16 +32,18 @@ path: `parse`, `store.search(limit=20)` and `snippet` for each hit. The first ru
 query in a fresh connection is reported as "first" (SQLite's cache is cold, the OS page
 cache is warm from the build: a truly cold disk is not measured); then ``--repeat`` warm
 runs, of which p50 / p99 / max per class, per filter and overall. The slowest queries get
-their EXPLAIN QUERY PLAN, match counts and rows visited; and the same 50 run through a
-prototype of a leaner search (see `proto_search`) for comparison.
+their EXPLAIN QUERY PLAN, match counts and rows visited.
 
 **Ingest**: ~2,000 real ANT articles through the real `SQLiteStore.add` into a fresh store,
-once as is and once with `store.sqlite.archive.fts.index` patched to a no-op, twice each,
-alternating; the best round of each is reported.
+once as is and once with `store.sqlite.archive.fts.index` patched to a no-op and the covering
+index search reads dropped, twice each, alternating; the best round of each is reported. (What
+the index costs a whole crawl: `bench/crawl_bench.py` with and without
+``--rasad bench/rasad_without_search_index.py``.)
 
 Run: ``.venv/bin/python bench/search_bench.py [--size 1000000] [--workers 2]``
 (``--size 20000`` for a quick run). Temporary data goes under a tempfile directory, removed
-at the end (1M needs about 12 GB of free disk).
+at the end (1M needs about 12 GB of free disk); ``--db FILE`` keeps the built store there and,
+when FILE exists, measures it without building again.
 """
 
 from __future__ import annotations
@@ -64,15 +66,13 @@ from typing import Any
 
 from _common import load_fixture_site  # bench/ is sys.path[0] for a script
 
-from monitor.deliver import search as deliver_search
-from monitor.deliver.search import Snippet, parse, snippet
+from monitor.deliver.search import parse, snippet
 from monitor.judge.seeds import text_hash
 from monitor.text import search_terms
-from store.base import STATUSES, SearchHit, SearchQuery, Status
+from store.base import STATUSES, SearchHit
 from store.sqlite import SQLiteStore, fts
 from store.sqlite import archive as sqlite_archive
 from store.sqlite import search as sqlite_search
-from store.sqlite.archive import article_from_row
 from store.sqlite.connection import iso
 
 CHUNK = 5000
@@ -227,10 +227,6 @@ def _rows(chunk: tuple[int, int]) -> list[tuple[tuple[Any, ...], tuple[int, str,
 # --------------------------------------------------------------------------------------------
 
 #: The prototype's index: the columns the filters read, beside the id (what a match costs).
-COVERING = (
-    "CREATE INDEX bench_search_cover ON articles (id, status, source, published, fetched, verdict)"
-)
-
 _INSERT_ARTICLE = (
     "INSERT INTO articles (id, url, canonical_url, source, title, published, fetched, text,"
     " text_hash, language, status, relevance, verdict, duplicate_of, similarity, story)"
@@ -289,6 +285,9 @@ def build(path: Path, n: int, workers: int) -> dict[str, Any]:
     segments = db.execute(
         "SELECT count(*) FROM article_search_data WHERE id >= 10"  # rough: leaf pages
     ).fetchone()[0]
+    cover_bytes = db.execute(
+        "SELECT sum(pgsize) FROM dbstat WHERE name = ?", (fts.COVER,)
+    ).fetchone()[0]
     dbstat_s = time.perf_counter() - t
     count = db.execute("SELECT count(*) FROM articles").fetchone()[0]
     db.close()
@@ -299,6 +298,7 @@ def build(path: Path, n: int, workers: int) -> dict[str, Any]:
         "analyze_s": analyze_s,
         "fts": sizes,
         "articles_bytes": int(articles_bytes or 0),
+        "cover_bytes": int(cover_bytes or 0),
         "file_bytes": path.stat().st_size,
         "fts_data_pages": segments,
         "dbstat_s": dbstat_s,
@@ -424,128 +424,6 @@ def summary(values: Sequence[float]) -> str:
     return f"{statistics.median(values):7.1f} {pct(values, 0.99):7.1f} {max(values):7.1f}"
 
 
-_PROTO_JOIN = [""]  # " INDEXED BY bench_search_cover" for the third prototype
-
-
-def proto_search(
-    db: sqlite3.Connection,
-    query: SearchQuery,
-    *,
-    limit: int = 20,
-    offset: int = 0,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    sources: Sequence[str] = (),
-    statuses: Sequence[Status] = ("new",),
-    subtopic: str | None = None,
-    sort: str = "relevance",
-) -> list[SearchHit]:
-    """A prototype of `SQLiteSearchIndex.search`, same filters and results, one change: the
-    ranking window carries only (id, score, at), and the 20 articles of the page are read
-    after the sort, instead of sorting 2,000 whole rows (texts included)."""
-    where = ["article_search MATCH ?"]
-    params: list[Any] = [sqlite_search.expression(query)]
-    if statuses:
-        where.append(f"a.status IN ({', '.join('?' for _ in statuses)})")
-        params.extend(statuses)
-    if sources:
-        where.append(f"a.source IN ({', '.join('?' for _ in sources)})")
-        params.extend(sources)
-    if since is not None:
-        where.append("coalesce(a.published, a.fetched) >= ?")
-        params.append(iso(since))
-    if until is not None:
-        where.append("coalesce(a.published, a.fetched) <= ?")
-        params.append(iso(until))
-    if subtopic:
-        where.append("EXISTS (SELECT 1 FROM json_each(a.verdict, '$.subtopics') WHERE value = ?)")
-        params.append(subtopic)
-    w0, w1 = sqlite_search.WEIGHTS
-    score = f"-bm25(article_search, {w0}, {w1})" if sort != "date" else "0"
-    inner = (
-        f"SELECT a.id AS id, {score} AS score, coalesce(a.published, a.fetched) AS at"
-        f" FROM article_search JOIN articles a{_PROTO_JOIN[0]} ON a.id = article_search.rowid"
-        f" WHERE {' AND '.join(where)}"
-        " ORDER BY article_search.rowid DESC LIMIT ?"
-    )
-    params.append(max(sqlite_search.RANK_WINDOW, offset + limit))
-    key = "score" if sort != "date" else "at"
-    sql = (
-        f"SELECT a.*, page.score AS score FROM (SELECT * FROM ({inner})"
-        f" ORDER BY {key} DESC, id DESC LIMIT ? OFFSET ?) page"
-        f" JOIN articles a ON a.id = page.id ORDER BY page.{key} DESC, page.id DESC"
-    )
-    rows = db.execute(sql, [*params, limit, offset])
-    return [SearchHit(article_from_row(r), round(float(r["score"]), 3)) for r in rows]
-
-
-def proto_snippet(text: str, words: frozenset[str], size: int = 30) -> Snippet:
-    """A prototype of `monitor.deliver.search.snippet` (as of this bench), same result: the
-    densest window is found with a sliding count of the query terms in it (one step per
-    word) instead of a union of `size` sets at every position."""
-    spans = [(m.start(), m.end()) for m in deliver_search._WORD.finditer(text)]
-    if not spans:
-        return Snippet("", ())
-    word_terms = deliver_search._word_terms
-    found = [words & word_terms(text[s:e]) for s, e in spans]
-    for i in range(len(spans) - 1):  # two words the normaliser joins, as snippet() does
-        if not found[i] and not found[i + 1]:
-            pair = word_terms(text[spans[i][0] : spans[i + 1][1]])
-            if len(pair) == 1 and pair <= words:
-                found[i] = found[i + 1] = pair
-    hits = [bool(f) for f in found]
-    counts: dict[str, int] = {}
-
-    def add(terms: frozenset[str], step: int) -> None:
-        for term in terms:
-            counts[term] = counts.get(term, 0) + step
-            if not counts[term]:
-                del counts[term]
-
-    for terms in found[:size]:
-        add(terms, 1)
-    best, best_score = 0, len(counts)
-    for first in range(1, max(1, len(spans) - size + 1)):
-        add(found[first - 1], -1)
-        if first + size - 1 < len(found):
-            add(found[first + size - 1], 1)
-        if len(counts) > best_score:
-            best, best_score = first, len(counts)
-    chosen = spans[best : best + size]
-    out = ["… "] if chosen[0][0] > 0 else []
-    at = len(out[0]) if out else 0
-    marks: list[tuple[int, int]] = []
-    for n, ((s, e), hit) in enumerate(zip(chosen, hits[best : best + size], strict=False)):
-        if n:
-            gap = deliver_search._BREAKS.sub(" ", text[chosen[n - 1][1] : s])
-            out.append(gap)
-            at += len(gap)
-        if hit:
-            marks.append((at, at + e - s))
-        out.append(text[s:e])
-        at += e - s
-    if chosen[-1][1] < len(text.rstrip()):
-        out.append(" …")
-    return Snippet("".join(out), tuple(marks))
-
-
-def snippets_agree(path: Path, qs: list[BenchQuery]) -> tuple[int, int]:
-    """(hits whose prototype snippet equals the real one, hits) over the 50 queries."""
-    store = SQLiteStore(path)
-    same = total = 0
-    try:
-        for q in qs:
-            query = parse(q.text)
-            for hit in store.search(query, limit=20, **q.kwargs):
-                total += 1
-                same += snippet(hit.article.text, query.words) == proto_snippet(
-                    hit.article.text, query.words
-                )
-    finally:
-        store.close()
-    return same, total
-
-
 def diagnose(path: Path, q: BenchQuery) -> dict[str, Any]:
     """Match count, rows the ranking window visits, and the plan of one query."""
     db = sqlite3.connect(path)
@@ -554,22 +432,12 @@ def diagnose(path: Path, q: BenchQuery) -> dict[str, Any]:
     matches = db.execute(
         "SELECT count(*) FROM article_search WHERE article_search MATCH ?", (expr,)
     ).fetchone()[0]
-    # the plan of the real statement: rebuild it by capturing what search() executes
-    captured: list[tuple[str, list[Any]]] = []
-
-    class Spy:
-        def execute(self, sql: str, params: list[Any]) -> list[Any]:
-            captured.append((sql, params))
-            return []
-
-    index = sqlite_search.SQLiteSearchIndex.__new__(sqlite_search.SQLiteSearchIndex)
-    index._db = Spy()  # type: ignore[assignment]
-    index.search(query, limit=20, **q.kwargs)
-    sql, params = captured[0]
-    plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, params)]
-    # rows the inner scan visits before its LIMIT: the rowid of its last row
-    inner = sql[sql.index("(") + 1 : sql.rindex(")")]
-    inner_rows = db.execute(f"SELECT count(*), min(id) FROM ({inner})", params[:-2]).fetchone()
+    options: dict[str, Any] = {"since": None, "until": None, "sources": (), "subtopic": None}
+    options |= {"statuses": ("new",), "sort": "relevance"} | q.kwargs
+    window, params = sqlite_search.ranking_window(query, rows=sqlite_search.RANK_WINDOW, **options)
+    plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + window, params)]
+    # rows the window visits before its LIMIT: every match from the rowid of its last row
+    inner_rows = db.execute(f"SELECT count(*), min(id) FROM ({window})", params).fetchone()
     visited = db.execute(
         "SELECT count(*) FROM article_search WHERE article_search MATCH ? AND rowid >= ?",
         (expr, inner_rows[1] or 0),
@@ -618,6 +486,8 @@ def ingest(tmp: Path, n: int) -> dict[str, Any]:
         for label in ("with index", "without index"):
             path = tmp / f"ingest-{label.replace(' ', '-')}-{rnd}.db"
             store = SQLiteStore(path)
+            if label == "without index":
+                store._db.execute(f"DROP INDEX {fts.COVER}")
             index_s[0] = 0.0
             sqlite_archive.fts.index = (  # type: ignore[assignment]
                 timed_index if label == "with index" else (lambda *a: None)
@@ -650,6 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="warm runs of each query")
     parser.add_argument("--ingest", type=int, default=2000, help="articles stored via add()")
     parser.add_argument("--tmp", type=Path, help="parent of the temporary directory")
+    parser.add_argument("--db", type=Path, help="keep the built store here; reuse it if it exists")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="rasad-search-bench-", dir=args.tmp))
@@ -663,9 +534,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         _N = args.size
         print(f"ANT: {len(_ANT):,} articles in {time.perf_counter() - t:.0f} s", file=sys.stderr)
 
-        path = tmp / "search.db"
-        built = build(path, args.size, args.workers)
-        print(f"  built in {built['build_s']:.0f} s", file=sys.stderr)
+        path = args.db or tmp / "search.db"
+        figures = path.with_name(path.name + ".build.json")
+        if path.exists() and figures.exists():
+            built = json.loads(figures.read_text())
+            print(f"  measuring {path} ({built['n']:,} articles) as built before", file=sys.stderr)
+        else:
+            built = build(path, args.size, args.workers)
+            figures.write_text(json.dumps(built))
+            print(f"  built in {built['build_s']:.0f} s", file=sys.stderr)
 
         qs = queries()
         store = SQLiteStore(path)
@@ -673,52 +550,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             real = measure(store.search, qs, args.repeat)
         finally:
             store.close()
-        proto_db = sqlite3.connect(path, isolation_level=None)
-        proto_db.row_factory = sqlite3.Row
-        try:
-
-            def proto(query: SearchQuery, **kw: Any) -> list[SearchHit]:
-                return proto_search(proto_db, query, **kw)
-
-            lean = measure(proto, qs, args.repeat)
-            both = measure(proto, qs, args.repeat, proto_snippet)
-            # and with the filter columns beside the id, so a visited match is not read out
-            # of the article row (status, verdict come after its text: overflow pages)
-            t = time.perf_counter()
-            proto_db.execute(COVERING)
-            cover_s = time.perf_counter() - t
-            _PROTO_JOIN[0] = " INDEXED BY bench_search_cover"
-            covered = measure(proto, qs, args.repeat, proto_snippet)
-            cover_plan = [
-                row[3]
-                for row in proto_db.execute(
-                    "EXPLAIN QUERY PLAN SELECT a.id FROM article_search JOIN articles a"
-                    " INDEXED BY bench_search_cover ON a.id = article_search.rowid"
-                    " WHERE article_search MATCH 'x'"
-                    " AND a.status = 'new' AND a.source = 'x'"
-                    " AND coalesce(a.published, a.fetched) <= 'x'"
-                )
-            ]
-            cover_mb = (
-                proto_db.execute(
-                    "SELECT sum(pgsize) FROM dbstat WHERE name = 'bench_search_cover'"
-                ).fetchone()[0]
-                / 2**20
-            )
-        finally:
-            proto_db.close()
         worst = sorted(
             range(len(qs)), key=lambda j: -statistics.median(x[0] for x in real["warm"][j])
         )[:8]
         diagnoses = {j: diagnose(path, qs[j]) for j in worst}
-
-        agree = snippets_agree(path, qs)
         ingested = ingest(tmp, args.ingest)
-        report(args, built, qs, real, lean, both, agree, worst, diagnoses, ingested)
-        show(args, qs, "prototype: lean window + snippet + covering index", covered)
-        print(f"  index built in {cover_s:.0f} s, {cover_mb:,.0f} MB; plan: {cover_plan}")
-        allc = [x[0] for j in range(len(qs)) for x in covered["warm"][j]]
-        print(f"query p50 / p99 / max with all three prototypes {summary(allc)} ms")
+        report(args, built, qs, real, worst, diagnoses, ingested)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
@@ -748,9 +585,6 @@ def report(
     built: dict[str, Any],
     qs: list[BenchQuery],
     real: dict[str, Any],
-    lean: dict[str, Any],
-    both: dict[str, Any],
-    agree: tuple[int, int],
     worst: list[int],
     diagnoses: dict[int, dict[str, Any]],
     ingested: dict[str, Any],
@@ -775,6 +609,8 @@ def report(
             for k, v in sorted(built["fts"].items(), key=lambda kv: -kv[1])
         )
     )
+    cover = built["cover_bytes"]
+    print(f"  covering index {fts.COVER} {cover / mb:,.0f} MB ({cover / n:,.0f} B/article)")
     print(f"  (dbstat took {built['dbstat_s']:.0f} s)")
 
     def table(title: str, data: dict[str, Any]) -> None:
@@ -790,14 +626,10 @@ def report(
             f"  {statistics.median(warm):7.1f} ms  [{q.cls} / {q.filt}] {q.text!r}:"
             f" {real['warm'][j][0][2]} hits, snippets {statistics.median(snip):.1f} ms;"
             f" {d['matches']:,} matches, window {d['window']:,} rows after visiting"
-            f" {d['visited']:,} matches; lean prototype"
-            f" {statistics.median(x[0] for x in lean['warm'][j]):.1f} ms"
+            f" {d['visited']:,} matches"
         )
         for line in d["plan"]:
             print(f"      {line}")
-    table("prototype: lean ranking window (proto_search)", lean)
-    table("prototype: lean window + sliding-window snippet (proto_snippet)", both)
-    print(f"  proto_snippet equals snippet on {agree[0]:,} of {agree[1]:,} hits")
 
     print(f"\n== ingest through SQLiteStore.add, {ingested['n']:,} real ANT articles (best of 2)")
     w, wo = ingested["with index"], ingested["without index"]
@@ -818,8 +650,6 @@ def report(
     print(f"FTS size               {fts_total / n:,.0f} B/article ({fts_total / mb:,.0f} MB)")
     print(f"disk (file)            {built['file_bytes'] / mb:,.0f} MB")
     print(f"query p50 / p99 / max  {summary(allw)} ms (goal 20 / 100)")
-    allb = [x[0] for j in range(len(qs)) for x in both["warm"][j]]
-    print(f"  with both prototypes {summary(allb)} ms")
     print(f"ingest +index          {w - wo:+.2f} ms/article ({w:.2f} vs {wo:.2f})")
 
 

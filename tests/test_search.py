@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.cli import main
-from monitor.deliver.search import parse, snippet
+from monitor.deliver.search import _densest, parse, snippet
 from monitor.errors import UsageError
 from monitor.text import search_terms
 from store.base import StoredArticle
@@ -243,6 +243,12 @@ def test_snippets_cut_at_words_and_mark_whole_words() -> None:
     assert end == len(text) or not re.match(r"[^\W_]|[\u064b-\u065f]", text[end])
 
 
+def test_snippets_mark_both_words_of_a_name_the_normaliser_joins() -> None:
+    text = "وصل لافروف إلى بيونج يانج أمس، ثم غادر بيونغيانغ. " + "ختام " * 20
+    sn = snippet(text, parse("بيونغ يانغ لافروف").words, size=10)
+    assert [sn.text[s:e] for s, e in sn.marks] == ["لافروف", "بيونج", "يانج", "بيونغيانغ"]
+
+
 # ---------------------------------------------------------------------- the command
 
 
@@ -375,3 +381,16 @@ def test_known_item_search_finds_respelled_articles_in_the_top_3(
         f" ({share:.1%}) among {len(articles)} ANT articles"
     )
     assert trials >= 200 and share >= 0.95, (share, misses[:10])
+
+
+@given(
+    st.lists(st.frozensets(st.sampled_from("abcde"), max_size=2), max_size=60),
+    st.integers(min_value=1, max_value=12),
+)
+def test_the_sliding_window_finds_the_densest_run(found: list[frozenset[str]], size: int) -> None:
+    def shown(first: int) -> int:
+        return len(frozenset().union(*found[first : first + size]))
+
+    starts = range(max(1, len(found) - size + 1))
+    best = max(starts, key=lambda first: (shown(first), -first))  # most terms, earliest
+    assert _densest(found, size) == best

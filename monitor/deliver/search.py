@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from monitor.errors import UsageError
 from monitor.text import arabic, search_terms
+from monitor.text.arabic_variants import VARIANT_TRIGGERS
 from store.base import SearchQuery, SearchTerm
 
 __all__ = ["MAX_QUERY_CHARS", "Snippet", "parse", "snippet"]
@@ -126,6 +127,39 @@ def _word_terms(word: str) -> frozenset[str]:
     return frozenset(search_terms.index_terms(word))
 
 
+@lru_cache(maxsize=1 << 17)
+def _may_join(word: str) -> bool:
+    """Whether the normaliser may join `word` with the next one (بيونغ يانغ): only then is the
+    pair worth normalising, which, pairs being as many as words and rarely repeated, cost
+    more than the rest of a snippet."""
+    return not VARIANT_TRIGGERS.isdisjoint(arabic.tokens(word))
+
+
+def _densest(found: list[frozenset[str]], size: int) -> int:
+    """The first word of the `size`-word window showing the most distinct query terms (the
+    earliest of equals): a count of each term in the window, updated as it slides one word,
+    rather than a union of `size` sets at every position."""
+    in_window: dict[str, int] = {}
+
+    def count(terms: frozenset[str], step: int) -> None:
+        for term in terms:
+            left = in_window.get(term, 0) + step
+            if left:
+                in_window[term] = left
+            else:
+                del in_window[term]
+
+    for terms in found[:size]:
+        count(terms, 1)
+    best, best_score = 0, len(in_window)
+    for first in range(1, len(found) - size + 1):
+        count(found[first - 1], -1)
+        count(found[first + size - 1], 1)
+        if len(in_window) > best_score:
+            best, best_score = first, len(in_window)
+    return best
+
+
 def snippet(text: str, words: frozenset[str], size: int = 30) -> Snippet:
     """About `size` words of `text` around the densest run of query `words` (index terms)."""
     spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
@@ -133,16 +167,12 @@ def snippet(text: str, words: frozenset[str], size: int = 30) -> Snippet:
         return Snippet("", ())
     found = [words & _word_terms(text[s:e]) for s, e in spans]  # the query terms each word is
     for i in range(len(spans) - 1):  # two words the normaliser joins (بيونغ يانغ -> بيونغيانغ)
-        if not found[i] and not found[i + 1]:
+        if not found[i] and not found[i + 1] and _may_join(text[spans[i][0] : spans[i][1]]):
             pair = _word_terms(text[spans[i][0] : spans[i + 1][1]])
             if len(pair) == 1 and pair <= words:
                 found[i] = found[i + 1] = pair
     hits = [bool(f) for f in found]
-    best, best_score = 0, -1
-    for first in range(max(1, len(spans) - size + 1)):
-        score = len(frozenset().union(*found[first : first + size]))  # distinct terms shown
-        if score > best_score:
-            best, best_score = first, score
+    best = _densest(found, size)
     chosen = spans[best : best + size]
     out = ["… "] if chosen[0][0] > 0 else []
     at = len(out[0]) if out else 0

@@ -17,6 +17,8 @@ from typing import Final
 from monitor.text import search_terms
 
 VERSION_KEY: Final = "search.version"
+#: The index search reads a match's filter columns from (`store.sqlite.search`).
+COVER: Final = "articles_search_cover"
 
 CREATE: Final = (
     "CREATE VIRTUAL TABLE article_search USING fts5(title, body,"
