@@ -24,11 +24,23 @@ ITEM_PIPELINES = {
 
 ROBOTSTXT_OBEY = True
 DOWNLOADER_MIDDLEWARES = {
+    # first of all: a request to a forbidden destination never reaches robots.txt or the network
+    "monitor.crawl.middlewares.DestinationMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "monitor.crawl.middlewares.StoredRobotsTxtMiddleware": 100,
 }
+# Only http(s) is ever fetched: a feed link or redirect to file:, ftp:, s3: or data: has no
+# handler (the destination middleware refuses it first, as forbidden_destination).
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 COOKIES_ENABLED = False
+# No control endpoints in a crawl: neither the telnet console nor RemoteControl (an HTTP
+# code-execution endpoint on 127.0.0.1 that writes token files under the user's state dir).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+}
 # One retry for connection errors and 5xx inside a run; later runs retry the rest.
 RETRY_TIMES = 1
 # A host name that does not resolve will not resolve a second later: not retried.

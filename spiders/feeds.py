@@ -7,7 +7,9 @@ decided by the item pipelines.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from typing import Any
 
 import scrapy
@@ -16,7 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from monitor.config.loader import Source
-from monitor.crawl.failures import describe_failure, retry_after_seconds
+from monitor.crawl.failures import StoreWriteFailed, describe_failure, retry_after_seconds
 from monitor.crawl.items import FetchedPage
 from monitor.crawl.process import standalone_run
 from monitor.crawl.run import CrawlRun
@@ -38,6 +40,7 @@ FEED_STATUSES = [304, *range(400, 600)]
 
 class FeedSpider(scrapy.Spider):
     name = "feeds"
+    _stopping = False  # stop_crawl() was called
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedSpider:
@@ -47,7 +50,34 @@ class FeedSpider(scrapy.Spider):
             kwargs["run"] = standalone_run(crawler)
         spider = super().from_crawler(crawler, *args, **kwargs)
         assert isinstance(spider, FeedSpider)
+        spider.run.stop = spider.stop_crawl
         return spider
+
+    def stop_crawl(self, reason: str) -> None:
+        """End the crawl now (a store that cannot be written): requests in flight are
+        abandoned, and their pages stay pending for the next run."""
+        from scrapy.utils.defer import deferred_from_coro
+
+        engine = self.crawler.engine
+        if engine is not None and not self._stopping:
+            self._stopping = True
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+
+    def closed(self, reason: str) -> None:
+        """Requests that got neither a response nor an error were dropped on the way (a
+        URL over URLLENGTH_LIMIT, a middleware filtering it): when the crawl ran to its end,
+        each is recorded as a failure, so it is retried at most `max_attempts` times."""
+        if reason != "finished":
+            return  # stopped early: what was not reached stays pending, not failed
+        limit = self.crawler.settings.getint("URLLENGTH_LIMIT")
+        try:
+            for source, feed_url in self._feeds_out.values():
+                self.run.feed_failed(source, feed_url, "request dropped before it was sent")
+            for source, entry in self._articles_out.values():
+                why = "url_too_long" if limit and len(entry.url) > limit else "dropped"
+                self.run.article_failed(source, entry.url, why)
+        except StoreWriteFailed:
+            pass  # in the report already
 
     def __init__(self, run: CrawlRun | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -58,6 +88,9 @@ class FeedSpider(scrapy.Spider):
         # it has seen (a redirect loop would vanish without an errback and go unrecorded);
         # the same page listed twice in one run is skipped here instead.
         self._requested: set[str] = set()
+        # requests sent and not answered yet (neither callback nor errback): by id
+        self._articles_out: dict[int, tuple[str, FeedEntry]] = {}
+        self._feeds_out: dict[int, tuple[str, str]] = {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.run.sources:
@@ -97,6 +130,7 @@ class FeedSpider(scrapy.Spider):
         )
         request.cb_kwargs["feed_url"] = url  # its identity, whatever it redirects to
         request.headers.update(headers)
+        self._feeds_out[_key(request)] = (source.name, url)
         return request
 
     def _request(
@@ -122,28 +156,48 @@ class FeedSpider(scrapy.Spider):
             source, entry.url, self.parse_article, self.article_failed, dont_filter=True
         )
         request.cb_kwargs["entry"] = entry
+        self._articles_out[_key(request)] = (source.name, entry)
         return request
 
     def parse_feed(self, response: Response, source: Source, feed_url: str) -> Any:
-        to_fetch = self.run.feed_polled(
-            source.name,
-            feed_url,
-            response.body,
-            response.status,
-            _headers(response),
-            base_url=response.url,
-        )
+        self._feeds_out.pop(response.meta.get("rasad_key", 0), None)
+        try:
+            to_fetch = self.run.feed_polled(
+                source.name,
+                feed_url,
+                response.body,
+                response.status,
+                _headers(response),
+                base_url=response.url,
+            )
+        except StoreWriteFailed:
+            return  # the crawl is stopping; the report says why
+        except Exception as exc:  # a feed that breaks rasad fails, never passes as ok
+            self._feed_broke(source, feed_url, response.status, exc)
+            return
         yield from self._article_requests(source, to_fetch)
 
+    def _feed_broke(self, source: Source, feed_url: str, status: int, exc: Exception) -> None:
+        detail = f"cannot be read ({type(exc).__name__}: {str(exc)[:120]})"
+        with suppress(StoreWriteFailed):
+            self.run.feed_failed(source.name, feed_url, detail, status, counted=True)
+
     def parse_sitemap(self, response: Response, source: Source, feed_url: str) -> Any:
-        to_fetch, children = self.run.sitemap_polled(
-            source.name,
-            feed_url,
-            response.body,
-            response.status,
-            _headers(response),
-            base_url=response.url,
-        )
+        self._feeds_out.pop(response.meta.get("rasad_key", 0), None)
+        try:
+            to_fetch, children = self.run.sitemap_polled(
+                source.name,
+                feed_url,
+                response.body,
+                response.status,
+                _headers(response),
+                base_url=response.url,
+            )
+        except StoreWriteFailed:
+            return
+        except Exception as exc:
+            self._feed_broke(source, feed_url, response.status, exc)
+            return
         for child in children:
             if request := self._feed_request(source, child, self.parse_sitemap):
                 yield request
@@ -151,14 +205,16 @@ class FeedSpider(scrapy.Spider):
 
     def feed_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        self._feeds_out.pop(request.meta.get("rasad_key", 0), None)
         reason, detail = describe_failure(failure)
-        self.run.feed_failed(
-            request.cb_kwargs["source"].name,
-            request.cb_kwargs["feed_url"],
-            detail,
-            _status(failure),
-            kind=reason,
-        )
+        with suppress(StoreWriteFailed):  # stopped the crawl; in the report
+            self.run.feed_failed(
+                request.cb_kwargs["source"].name,
+                request.cb_kwargs["feed_url"],
+                detail,
+                _status(failure),
+                kind=reason,
+            )
 
     # discovery: the homepage, then candidate feed URLs one at a time until one works
 
@@ -247,6 +303,7 @@ class FeedSpider(scrapy.Spider):
                 yield request
 
     def parse_article(self, response: Response, source: Source, entry: FeedEntry) -> Any:
+        self._articles_out.pop(response.meta.get("rasad_key", 0), None)
         self.run.page_fetched(source.name)
         yield FetchedPage(
             source=source.name,
@@ -259,6 +316,7 @@ class FeedSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        self._articles_out.pop(request.meta.get("rasad_key", 0), None)
         reason, _detail = describe_failure(failure)
         entry: FeedEntry = request.cb_kwargs["entry"]
         response = getattr(failure.value, "response", None)
@@ -268,7 +326,21 @@ class FeedSpider(scrapy.Spider):
             retry_after = retry_after_seconds(
                 header.decode("latin-1") if header else None, self.run.clock()
             )
-        self.run.article_failed(request.cb_kwargs["source"].name, entry.url, reason, retry_after)
+        with suppress(StoreWriteFailed):  # stopped the crawl; in the report
+            self.run.article_failed(
+                request.cb_kwargs["source"].name, entry.url, reason, retry_after
+            )
+
+
+_keys = itertools.count(1)
+
+
+def _key(request: scrapy.Request) -> int:
+    """The request's tracking key: kept in its meta, which retries and redirects copy."""
+    if "rasad_key" not in request.meta:
+        request.meta["rasad_key"] = next(_keys)
+    key: int = request.meta["rasad_key"]
+    return key
 
 
 def _status(failure: Failure) -> int | None:

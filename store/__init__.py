@@ -77,22 +77,24 @@ def lock_file(url: str, name: str) -> Path:
     raise StoreError(f"no lock file for store URL {url!r}", at_open=True)
 
 
-def open_store(url: str, *, create: bool = True) -> Store:
+def open_store(url: str, *, create: bool = True, read_only: bool = False) -> Store:
     """Open (migrating as needed) the store a config's `store.url` names.
 
     With `create=False`, for commands that only read, a store that does not exist raises
     StoreMissing instead of being created empty (a command run from the wrong directory
-    would otherwise report an empty archive as if it were the real one). Raises StoreError
-    for a URL no implementation serves, or a store that cannot be opened.
+    would otherwise report an empty archive as if it were the real one). `read_only` (which
+    implies `create=False`) opens it without migrating or writing, so a read-only file or
+    filesystem can still be read. Raises StoreError for a URL no implementation serves, or
+    a store that cannot be opened (StoreCorrupt, also a StoreError, for a damaged file).
     """
     if url.startswith("sqlite:///"):
         from store.sqlite import SQLiteStore
 
         path = sqlite_path(url)
-        if not create and not path.exists():
+        if (read_only or not create) and not path.exists():
             raise StoreMissing(
                 f"no store at {path.resolve()}; run `rasad crawl` first, or pass the "
                 "config that names your store with --config"
             )
-        return SQLiteStore(path)
+        return SQLiteStore(path, read_only=read_only)
     raise StoreError(f"unsupported store URL {url!r}", at_open=True)

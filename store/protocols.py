@@ -15,6 +15,7 @@ PostgreSQL (scale-out) are interchangeable and pass one contract suite
                SMTP server accepted it
 `SearchIndex`  the articles' normalised, light-stemmed words, written with each article
 `KeyValue`     small named values (the scheduler's state, discovered feeds, digest marks)
+`Browse`       the web archive's reads: one page of stories, one story, coverage counts
 =============  ===============================================================================
 
 Every write is one transaction: a process killed at any instant leaves each step whole or
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from monitor.judge.dedup import Fingerprint
 from monitor.judge.seeds import Seed
@@ -45,9 +46,12 @@ from store.base import (
     StoredArticle,
     Written,
 )
+from store.browse import CoverageCount, StoryFilter
 
 __all__ = [
     "Archive",
+    "Browse",
+    "CoverageCount",
     "DigestLog",
     "FeedLog",
     "Frontier",
@@ -56,6 +60,7 @@ __all__ = [
     "SearchIndex",
     "SeedCorpus",
     "Store",
+    "StoryFilter",
 ]
 
 
@@ -332,8 +337,52 @@ class KeyValue(Protocol):
     def set_state(self, key: str, value: str) -> None: ...
 
 
+class Browse(Protocol):
+    """The web archive's reads, each answered by the database (paged, counted, grouped)
+    rather than by loading the archive: so that a large store answers a page fast."""
+
+    def story_ids(self, where: StoryFilter, *, limit: int = 20, offset: int = 0) -> list[str]:
+        """One page of the stories matching `where`, latest article first."""
+        ...
+
+    def count_stories(self, where: StoryFilter) -> int:
+        """How many stories match `where` (what `story_ids` would page through)."""
+        ...
+
+    def story_articles(
+        self, story_ids: Sequence[str], where: StoryFilter | None = None
+    ) -> list[StoredArticle]:
+        """The articles of these stories (those `where` admits: its period and statuses;
+        None: every new and duplicate one), in time order (publication, else fetch date)."""
+        ...
+
+    def coverage(
+        self,
+        where: StoryFilter,
+        *,
+        by: Literal["day", "week"] = "day",
+        split: Literal["subtopic", "source"] | None = None,
+    ) -> list[CoverageCount]:
+        """Articles and stories per day (or ISO week, starting Monday) matching `where`, by
+        bucket then key. Split by subtopic, an article counts once under each of its own."""
+        ...
+
+    def newest(self, statuses: Sequence[Status] = ("new",)) -> datetime | None:
+        """The latest date (publication, else fetch date) of an article with one of `statuses`."""
+        ...
+
+
 class Store(
-    Frontier, FeedLog, Archive, SeedCorpus, RunLog, DigestLog, SearchIndex, KeyValue, Protocol
+    Frontier,
+    FeedLog,
+    Archive,
+    SeedCorpus,
+    RunLog,
+    DigestLog,
+    SearchIndex,
+    KeyValue,
+    Browse,
+    Protocol,
 ):
     """All of rasad's persistence, on one database."""
 

@@ -73,9 +73,16 @@ def when(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def existing_store(config: Config) -> Store:
-    """The configured store for a command that only reads it: never created here."""
-    return open_store(config.store_url, create=False)
+def existing_store(config: Config, *, read_only: bool = False) -> Store:
+    """The configured store, never created here: for a command that writes an existing store
+    (rescore, digest), or with `read_only` for one that only reads it."""
+    return open_store(config.store_url, create=False, read_only=read_only)
+
+
+def reading_store(config: Config) -> Store:
+    """The configured store opened read-only (no migrations, no writes): export, search,
+    sources, runs and serve work on a read-only file or filesystem too."""
+    return existing_store(config, read_only=True)
 
 
 def writable(path: str) -> None:

@@ -21,8 +21,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "Poll every enabled source once: fetch the feeds and sitemaps, fetch the pages of "
             "new entries, keep what is on topic and new, and print a one-screen report. "
-            "Exit 0 ok, 1 some source failed (the report says which), 2 usage or config, "
-            "3 another crawl holds the lock."
+            "Exit 0 ok, 1 some source failed (the report says which), the store failed "
+            "part-way, or the crawl was stopped (SIGTERM, Ctrl-C: recorded as interrupted), "
+            "2 usage or config, 3 another crawl holds the lock."
         ),
         examples=(
             "rasad crawl",
@@ -59,6 +60,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    from monitor.crawl.process import STOP
+
+    # from here on a SIGTERM or Ctrl-C ends the crawl recorded and reported (interrupted,
+    # exit 1); Scrapy takes the signals over while it runs
+    with STOP.installed():
+        return _crawl(args, config)
+
+
+def _crawl(args: argparse.Namespace, config: Config) -> int:
     from monitor.crawl.process import run_crawl
 
     sources = _selected(config, args.source)
@@ -81,7 +91,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
         finally:
             store.close()
     if not args.quiet or not report.ok:
-        print(report.render())
+        print(report.render(), flush=True)
+    if report.store_error is not None:
+        print(f"rasad: store write failed: {report.store_error}", file=sys.stderr)
     return 0 if report.ok else 1
 
 

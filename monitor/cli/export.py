@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from monitor.cli._common import add_command, existing_store, when, writable
+from monitor.cli._common import add_command, reading_store, when, writable
 from monitor.config.loader import Config
 from monitor.deliver.export import export_record, write
 from store.base import STATUSES
@@ -41,7 +41,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    store = existing_store(config)
+    store = reading_store(config)
     try:
         if args.output:
             writable(args.output)

@@ -42,7 +42,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
     try:
         with crawl_lock(config):  # a crawl writing verdicts at the same time would race
             report = rescore(
-                store, lexicon, config.relevance.threshold, since=args.since, dry_run=args.dry_run
+                store,
+                lexicon,
+                config.relevance.threshold,
+                since=args.since,
+                dry_run=args.dry_run,
+                languages=config.relevance.languages,
             )
     finally:
         store.close()

@@ -7,8 +7,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from monitor.cli._common import add_command, existing_store
+from monitor.cli._common import add_command, reading_store
 from monitor.config.loader import Config
+from monitor.deliver.export import json_text, printable
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,15 +44,15 @@ def _positive(value: str) -> int:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    store = existing_store(config)
+    store = reading_store(config)
     try:
         rows = [run_row(r) for r in store.runs(limit=args.limit)]
     finally:
         store.close()
     if args.format == "json":
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json_text(rows, indent=2))
     else:
-        print(render(rows))
+        print(printable(render(rows)))  # feed errors quote what servers sent
     return 0
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 from typing import Any
 
-from monitor.cli._common import add_command, existing_store, when
+from monitor.cli._common import add_command, existing_store, reading_store, when
 from monitor.config.loader import Config
-from monitor.deliver.export import export_record
+from monitor.deliver.export import export_record, json_text, printable
 from monitor.deliver.search import parse, snippet
 from monitor.errors import UsageError
 from monitor.schedule.locks import crawl_lock
@@ -19,12 +17,11 @@ from store.base import STATUSES, SearchHit, SearchQuery, Status
 
 MAX_LIMIT = 1000
 BOLD, PLAIN = "\033[1m", "\033[0m"
-# Control characters a scraped string may carry (terminal escape sequences among them).
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _safe(text: str) -> str:
-    return _CONTROLS.sub("", text)
+    """What a scraped string may show on a terminal: no escape sequences, no controls."""
+    return printable(text)
 
 
 def _limit(value: str) -> int:
@@ -105,7 +102,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     for name in args.source or ():
         if known and name not in known:
             raise UsageError(f"--source {name}: no such source (known: {', '.join(sorted(known))})")
-    store = existing_store(config)
+    store = reading_store(config)
     try:
         if store.index_version() != search_terms.version():
             print(
@@ -125,8 +122,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             sort=args.sort,
         )
         if args.format == "json":
-            json.dump([_record(h, query) for h in hits], sys.stdout, ensure_ascii=False, indent=1)
-            sys.stdout.write("\n")
+            sys.stdout.write(json_text([_record(h, query) for h in hits], indent=1) + "\n")
         else:
             _print(hits, query, config, sys.stdout.isatty())
     finally:

@@ -15,7 +15,6 @@ import uvicorn
 from monitor.cli._common import add_command
 from monitor.config.loader import Config
 from monitor.errors import UsageError
-from monitor.web import create_app
 
 NETWORK_WARNING = (
     "rasad: serving on {host}: the archive is then reachable from the network; put it behind "
@@ -40,8 +39,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         summary="the web archive and Atom feed over the store",
         description=(
             "Serve a read-only, right-to-left web archive of the stored articles: latest "
-            "stories, search, story and article pages, feed health, JSON for every list, and "
-            "an Atom feed. Bound to 127.0.0.1 unless --host says otherwise."
+            "stories, search, story and article pages, the coverage timeline (/coverage), "
+            "feed health, JSON for every list, and an Atom feed. Bound to 127.0.0.1 unless "
+            "--host says otherwise."
         ),
         examples=("rasad serve", "rasad serve --port 8000", "rasad serve --host 0.0.0.0"),
     )
@@ -79,6 +79,8 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    from monitor.web import create_app  # here: monitor.web imports monitor.cli's helpers
+
     app = create_app(config)  # StoreMissing (exit 2) before anything listens
     if not is_loopback(args.host):
         print(NETWORK_WARNING.format(host=args.host), file=sys.stderr)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 
 from monitor.cli._common import add_command, existing_store
 from monitor.config.loader import Config
+from monitor.deliver.export import json_text, printable
 from monitor.deliver.health import feed_state, health_rows, render
 from monitor.errors import StoreMissing, UsageError
 from monitor.sources import polling
@@ -43,7 +43,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace, config: Config) -> int:
     try:
-        store = existing_store(config)
+        store = existing_store(config, read_only=not args.reset)
     except StoreMissing as exc:
         if args.reset:
             raise
@@ -58,9 +58,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
             store.close()
     rows = health_rows(config, health, datetime.now(UTC))
     if args.format == "json":
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json_text(rows, indent=2))
     else:
-        print(render(rows))
+        print(printable(render(rows)))  # feed errors quote what servers sent
     return 0
 
 

@@ -97,12 +97,15 @@ class CrawlSettings:
     robots_cache: float = default("crawl", "robots_cache")
     sitemap_window: int = default("crawl", "sitemap_window")  # seconds
     sitemap_max_urls: int = default("crawl", "sitemap_max_urls")
+    # None: the key is absent (the configured sources' own hosts are trusted too)
+    allow_networks: tuple[str, ...] | None = default("crawl", "allow_networks")
 
 
 @dataclass(frozen=True)
 class RelevanceSettings:
     threshold: float = default("relevance", "threshold")
     lexicon: str | None = default("relevance", "lexicon")  # None: seeds/lexicon.toml
+    languages: tuple[str, ...] = default("relevance", "languages")  # (): any language
 
 
 @dataclass(frozen=True)

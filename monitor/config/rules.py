@@ -298,6 +298,24 @@ def recipient_topics(value: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]]
     return tuple(out)
 
 
+def networks(values: list[Any]) -> tuple[str, ...]:
+    """CIDR strings ("127.0.0.1/32", "10.0.0.0/8", "fd00::/8"; a bare address is its own
+    /32 or /128), each written the canonical way."""
+    import ipaddress
+
+    out: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"must be a list of CIDR strings such as 127.0.0.1/32; got {value!r}")
+        try:
+            out.append(str(ipaddress.ip_network(value.strip(), strict=True)))
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a network such as 127.0.0.1/32 or 10.0.0.0/8 ({exc})"
+            ) from None
+    return tuple(out)
+
+
 def https_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname or invisible(value) or " " in value:

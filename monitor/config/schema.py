@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 
 from monitor.config import rules
 from monitor.config.rules import Rule
-from monitor.judge.relevance import DEFAULT_THRESHOLD
+from monitor.judge.relevance import DEFAULT_LANGUAGES, DEFAULT_THRESHOLD
 
 SMTP_PASSWORD_ENV = "RASAD_SMTP_PASSWORD"
 MAX_INTERVAL = 30 * 86400  # the longest [[sources]] interval
@@ -53,6 +54,16 @@ class Setting:
     def value(self) -> Any:
         """The default as the program uses it (None stays None)."""
         return None if self.default is None else self.rule(self.default)
+
+
+def _languages(values: list[Any]) -> tuple[str, ...]:
+    """[relevance] languages: ISO 639 codes, lower-cased, each once."""
+    codes = []
+    for value in values:
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2,3}", value.strip()):
+            raise ValueError(f'{value!r} is not a language code such as "ar" or "fa"')
+        codes.append(value.strip().lower())
+    return tuple(dict.fromkeys(codes))
 
 
 # section -> key -> Setting. `sources` is a list of tables ([[sources]]), one per outlet.
@@ -122,6 +133,16 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             "rest of the window's URLs wait for later polls",
             rules.at_least_one,
         ),
+        "allow_networks": Setting(
+            (list,),
+            None,
+            'networks (CIDR, e.g. `["127.0.0.1/32", "10.0.0.0/8"]`) rasad may fetch from '
+            "besides public addresses; loopback, private, link-local, multicast and reserved "
+            "destinations are refused (`forbidden_destination`), checked on the resolved address "
+            "of every request, redirect and meta refresh; unset: public addresses and the "
+            "addresses of the configured sources' own hosts",
+            rules.networks,
+        ),
     },
     "sources": {
         "name": Setting(
@@ -186,6 +207,15 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             None,
             "a topic lexicon replacing [`seeds/lexicon.toml`](seeds/lexicon.toml) (path "
             "relative to the working directory)",
+        ),
+        "languages": Setting(
+            (list,),
+            list(DEFAULT_LANGUAGES),
+            "languages (ISO 639 codes such as `ar`, `fa`, `ur`, `en`) whose articles can be "
+            "`new`; others are stored `off_topic` with their language, so a Persian or Urdu "
+            "page about Putin and Kim is not counted as Arabic coverage; `[]` accepts every "
+            "language",
+            _languages,
         ),
     },
     "digest": {

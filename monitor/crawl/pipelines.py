@@ -13,6 +13,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from monitor.crawl.failures import StoreWriteFailed
 from monitor.crawl.items import ArticleItem, FetchedPage
 from monitor.crawl.run import CrawlRun
 from monitor.errors import ExtractionError
@@ -54,8 +55,11 @@ class ExtractPipeline(_RunPipeline):
                 default_tz=self.run.timezone(item.source),
             )
         except ExtractionError as exc:
-            self.run.article_failed(item.source, item.entry.url, exc.reason)
+            _record(self.run.article_failed, item.source, item.entry.url, exc.reason)
             raise DropItem(f"{item.entry.url}: {exc}") from None
+        except Exception as exc:  # a bug in extraction must not lose the page silently
+            _record(self.run.article_failed, item.source, item.entry.url, "extract_error")
+            raise DropItem(f"{item.entry.url}: {type(exc).__name__}: {exc}") from None
         return ArticleItem(source=item.source, entry=item.entry, article=article)
 
 
@@ -71,6 +75,8 @@ class RelevancePipeline(_RunPipeline):
             item.article.text,
             lexicon=self.run.lexicon,
             threshold=relevance.threshold,
+            language=item.article.language,
+            languages=relevance.languages,
         )
         return replace(item, verdict=verdict, status="new" if verdict.on_topic else "off_topic")
 
@@ -120,14 +126,25 @@ class StorePipeline(_RunPipeline):
             verdict=asdict(verdict) if verdict else None,
             text_hash=text_hash(article.text),
         )
-        outcome = self.run.article_done(
-            stored,
-            item.fingerprint,
-            declared_original=declared_original(article.canonical_hint, item.entry.url),
-        )
+        try:
+            outcome = self.run.article_done(
+                stored,
+                item.fingerprint,
+                declared_original=declared_original(article.canonical_hint, item.entry.url),
+            )
+        except StoreWriteFailed as exc:  # the run stops; the page stays pending
+            raise DropItem(f"{item.entry.url}: not stored: {exc}") from None
         return replace(
             item,
             status=outcome.status,
             duplicate_of=outcome.duplicate_of,
             similarity=outcome.similarity,
         )
+
+
+def _record(failed: Any, source: str, url: str, reason: str) -> None:
+    """Record a page failure; a store that cannot take it has stopped the run already."""
+    try:
+        failed(source, url, reason)
+    except StoreWriteFailed:
+        raise DropItem(f"{url}: {reason}; not recorded: the store failed") from None

@@ -7,11 +7,13 @@ adds discovery and article pages on top. Neither imports Scrapy.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import TextIO
+from typing import TextIO, cast
 
 from monitor.config.loader import Config, Source
+from monitor.crawl.failures import GuardedStore
 from monitor.crawl.report import RunReport
 from monitor.errors import FeedError
 from monitor.judge.relevance import load_lexicon
@@ -24,6 +26,7 @@ from monitor.sources.sitemaps import (
     recent_children,
     select_entries,
 )
+from monitor.text.urls import unrecordable
 from store import FeedPoll, Store
 
 Clock = Callable[[], datetime]
@@ -51,11 +54,15 @@ class FeedRun:
         self.config = config
         self.due_only = due_only  # poll only feeds whose adapted interval has passed
         self.force = force  # poll now: past backoff and intervals, unconditionally
-        self.store = store
+        # every store call of the crawl goes through the guard: the first that fails
+        # stops the run (`stop`), and the report says why
+        self._guard = GuardedStore(store, self._store_failed)
+        self.store = cast(Store, self._guard)
         self.sources = list(sources)
         self.clock = clock
         self.progress = progress
         self.report = RunReport()
+        self.stop: Callable[[str], None] | None = None  # set by the spider: ends the crawl
         for source in self.sources:
             self.report.source(source.name)
         self._fetched = 0
@@ -64,6 +71,18 @@ class FeedRun:
         self._unresolved: list[tuple[str, str]] = []  # feeds whose host did not resolve
         self._sitemap_first: dict[str, bool] = {}  # sitemap URL -> first poll (see below)
         self.lexicon = load_lexicon(config.relevance.lexicon)
+
+    @property
+    def unguarded_store(self) -> Store:
+        """The store without the guard: only for closing the run after a failure."""
+        store: Store = self._guard.unguarded
+        return store
+
+    def _store_failed(self, why: str) -> None:
+        self.report.store_error = why
+        self.say(f"STORE FAILED: {why}")
+        if self.stop is not None:
+            self.stop("store_failed")
 
     def say(self, message: str) -> None:
         if self.progress:
@@ -162,14 +181,15 @@ class FeedRun:
             return [], []
         window = timedelta(seconds=self.config.crawl.sitemap_window)
         children = recent_children(sitemap, now - window)
+        listed = self._recordable(self.report.source(source).skipped_entries, url, sitemap.entries)
         for child in children:
             self._sitemap_first.setdefault(child, first_poll)
         selection = select_entries(
-            sitemap.entries,
+            listed,
             now=now,
             window=window,
             cap=self.config.crawl.sitemap_max_urls,
-            listed=self.store.entry_states(e.url for e in sitemap.entries),
+            listed=self.store.entry_states(e.url for e in listed),
             first_poll=first_poll,
         )
         to_fetch = self._record_entries(
@@ -178,7 +198,7 @@ class FeedRun:
             status,
             headers,
             body,
-            sitemap.entries,
+            listed,
             sitemap.warnings,
             selection=selection,
         )
@@ -207,9 +227,12 @@ class FeedRun:
         selection: EntrySelection | None = None,
     ) -> list[FeedEntry]:
         """Record a parsed feed's entries (of a sitemap: as `selection` split them);
-        return those to fetch now."""
+        return those to fetch now. An entry the store cannot key (a link with a port out
+        of range, a host that is no address) is skipped and counted, not allowed to fail
+        the poll's transaction and lose the rest of the feed."""
         report = self.report.source(source)
         report.feed_warnings.extend(f"{url}: {w}" for w in warnings)
+        entries = self._recordable(report.skipped_entries, url, entries)
         poll = FeedPoll(
             source,
             url,
@@ -253,6 +276,19 @@ class FeedRun:
         more = f", {skipped} skipped (too old, or over the cap)" if skipped else ""
         self.say(f"[{source}] {url}: {len(entries)} entries, {len(to_fetch)} to fetch{more}")
         return to_fetch
+
+    def _recordable(
+        self, skipped: Counter[str], feed_url: str, entries: Sequence[FeedEntry]
+    ) -> list[FeedEntry]:
+        kept = []
+        for entry in entries:
+            reason = unrecordable(entry.url)
+            if reason is None:
+                kept.append(entry)
+            else:
+                skipped[reason] += 1
+                self.say(f"{feed_url}: entry skipped ({reason}): {entry.url[:200]}")
+        return kept
 
     def feed_failed(
         self,

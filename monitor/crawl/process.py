@@ -3,12 +3,15 @@ a spider Scrapy started itself (`scrapy crawl feeds`). The spider is loaded by n
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from monitor.config.loader import Config, Source
+from monitor.crawl.failures import StoreWriteFailed
 from monitor.crawl.report import RunReport
 from monitor.crawl.run import CrawlRun
 from monitor.judge.seeds import load_seeds
@@ -43,14 +46,13 @@ def standalone_run(crawler: Any) -> CrawlRun:
         print(f"rasad: {exc}", file=sys.stderr)
         raise NotConfigured(str(exc)) from None
     run = CrawlRun(config, store, [s for s in config.sources if s.enabled], progress=None)
-    run_id = store.start_run(run.clock(), [s.name for s in run.sources])
+    run_id = run.store.start_run(run.clock(), [s.name for s in run.sources])
     started = time.monotonic()
 
     def closed(spider: Any, reason: str) -> None:
         run.report.seconds = time.monotonic() - started
         run.report.interrupted = reason != "finished"
-        run.finish()
-        store.finish_run(run_id, run.clock(), _run_state(run.report), run.report.as_dict())
+        _finish(run, run_id)
         stack.close()
         print(run.report.render())
 
@@ -59,7 +61,36 @@ def standalone_run(crawler: Any) -> CrawlRun:
 
 
 def _run_state(report: RunReport) -> str:
-    return "interrupted" if report.interrupted else "ok" if report.ok else "failed"
+    if report.store_error is None and report.interrupted:
+        return "interrupted"
+    return "ok" if report.ok else "failed"
+
+
+class StopRequests:
+    """SIGTERM/SIGINT received before Scrapy took the signals over, or after: the crawl
+    still runs to a recorded, reported end (interrupted), never dies with 143 halfway."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        self.received = signum
+
+    @contextmanager
+    def installed(self) -> Iterator[StopRequests]:
+        signums = (signal.SIGTERM, signal.SIGINT)
+        previous = {s: signal.getsignal(s) for s in signums}
+        for signum in signums:
+            signal.signal(signum, self)
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+#: Installed by `rasad crawl` as its first step; `run_crawl` looks at it.
+STOP = StopRequests()
 
 
 def run_crawl(
@@ -78,12 +109,7 @@ def run_crawl(
     Twisted's reactor cannot be restarted, so call this at most once per process
     (`rasad schedule` runs each crawl as a subprocess for that reason).
     """
-    from scrapy.crawler import CrawlerProcess
-
-    from monitor.settings import scrapy_settings
-
     started = time.monotonic()
-    store.load_seeds(load_seeds())
     run = CrawlRun(
         config,
         store,
@@ -92,14 +118,52 @@ def run_crawl(
         due_only=due_only,
         force=force,
     )
-    run_id = store.start_run(run.clock(), [s.name for s in run.sources])
+    # from here every store call goes through the run's guard (a failure: StoreWriteFailed)
+    run.store.load_seeds(load_seeds())
+    run_id = run.store.start_run(run.clock(), [s.name for s in run.sources])
+    reason = "shutdown" if STOP.received else _crawl(run, config, verbose, log_file)
+    run.report.seconds = time.monotonic() - started
+    # only a crawl Scrapy itself says finished is complete: a second SIGTERM stops the
+    # reactor before the spider closes, and leaves no reason at all
+    run.report.interrupted = reason != "finished" or STOP.received is not None
+    _finish(run, run_id)
+    return run.report
+
+
+def _finish(run: CrawlRun, run_id: int) -> None:
+    """Close the run in the store. After a store failure one more try, unless the store is
+    locked (that would wait out the busy timeout again); when it fails, the next run
+    marks this one interrupted."""
+    report = run.report
+    try:
+        run.finish()
+        run.store.finish_run(run_id, run.clock(), _run_state(report), report.as_dict())
+        return
+    except StoreWriteFailed:
+        if report.store_error is None or "locked" in report.store_error:
+            return
+    try:
+        run.unguarded_store.finish_run(run_id, run.clock(), _run_state(report), report.as_dict())
+    except Exception:
+        return  # the report on the terminal says what happened
+
+
+def _crawl(run: CrawlRun, config: Config, verbose: bool, log_file: str | None) -> str | None:
+    """Run Scrapy once; Scrapy's finish_reason ("finished" when it ran to the end)."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from monitor.settings import scrapy_settings
+
     process = CrawlerProcess(scrapy_settings(config, verbose=verbose, log_file=log_file))
     crawler = process.create_crawler("feeds")  # by name: crawl/ never imports spiders/
+
+    def started() -> None:  # a signal that came before Scrapy's handlers were installed
+        if STOP.received is not None and run.stop is not None:
+            run.stop("shutdown")
+
+    crawler.signals.connect(started, signal=signals.engine_started, weak=False)
     process.crawl(crawler, run=run)
     process.start()
-    run.report.seconds = time.monotonic() - started
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-    run.report.interrupted = reason not in (None, "finished")
-    run.finish()
-    store.finish_run(run_id, run.clock(), _run_state(run.report), run.report.as_dict())
-    return run.report
+    return str(reason) if reason is not None else None

@@ -42,6 +42,8 @@ class SourceReport:
     unresolved: int = 0  # feeds whose host name did not resolve (DNS)
     listed_twice: int = 0  # entries another feed of this run had already asked for
     sitemap_skipped: int = 0  # sitemap URLs older than crawl.sitemap_window or over the cap
+    # entries a feed listed that cannot be recorded (a link with a bad port, ...): reason -> n
+    skipped_entries: Counter[str] = field(default_factory=Counter)
 
     @property
     def held(self) -> int:
@@ -85,6 +87,7 @@ class SourceReport:
             "unresolved": self.unresolved,
             "listed_twice": self.listed_twice,
             "sitemap_skipped": self.sitemap_skipped,
+            "skipped_entries": dict(self.skipped_entries),
         }
 
 
@@ -93,6 +96,7 @@ class RunReport:
     sources: dict[str, SourceReport] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False  # stopped (SIGTERM/SIGINT) before every request was done
+    store_error: str | None = None  # a store call failed: the run stopped there
 
     def source(self, name: str) -> SourceReport:
         if name not in self.sources:
@@ -105,7 +109,7 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed_sources and not self.interrupted
+        return not self.failed_sources and not self.interrupted and self.store_error is None
 
     def total(self, attribute: str) -> int:
         return sum(getattr(s, attribute) for s in self.sources.values())
@@ -118,6 +122,7 @@ class RunReport:
             "ok": self.ok,
             "seconds": round(self.seconds, 2),
             "interrupted": self.interrupted,
+            "store_error": self.store_error,
             "sources": [s.as_dict() for s in self.sources.values()],
         }
 
@@ -162,14 +167,27 @@ class RunReport:
             f"{self.total('held')} held",
             f"{self.total('fetched')} pages fetched: {self.stored_total('new')} new, "
             f"{self.stored_total('duplicate')} duplicate, {self.stored_total('off_topic')} "
-            f"off-topic, {self.stored_total('updated')} updated; "
-            f"{sum(sum(s.failed.values()) for s in self.sources.values())} pages failed",
+            f"off-topic, {self.stored_total('updated')} updated; {self._failed_pages()}",
         ]
         if failed:
             lines.append(f"FAILED SOURCES ({len(failed)}): {', '.join(failed)}")
-        if self.interrupted:
+        if self.store_error is not None:
+            lines.append(
+                f"STORE FAILED: {self.store_error}; the run stopped there: what was stored "
+                "is kept, the rest is fetched by the next run"
+            )
+        elif self.interrupted:
             lines.append("INTERRUPTED: what is left is fetched by the next run")
         return lines
+
+    def _failed_pages(self) -> str:
+        failed = sum(sum(s.failed.values()) for s in self.sources.values())
+        if self.store_error is None:
+            return f"{failed} pages failed"
+        # fetched, but neither stored nor recorded as failed: the store refused them
+        lost = self.total("fetched") - sum(s.stored_total for s in self.sources.values()) - failed
+        lost = max(lost, 0)
+        return f"{failed + lost} pages failed ({lost} fetched but not stored: the store failed)"
 
     def _problems(self) -> list[str]:
         lines: list[str] = []
@@ -192,6 +210,14 @@ class RunReport:
                 lines.append(
                     f"  {s.name}: {s.gave_up} article(s) failed too often; no more retries"
                 )
+            if s.skipped_entries:
+                reasons = ", ".join(
+                    f"{reason} ×{n}" for reason, n in s.skipped_entries.most_common()
+                )
+                lines.append(
+                    f"  {s.name}: {s.skipped_entries.total()} feed entries skipped "
+                    f"(cannot be recorded): {reasons}"
+                )
             if s.sitemap_skipped:
                 lines.append(
                     f"  {s.name}: {s.sitemap_skipped} sitemap URL(s) older than "
@@ -200,5 +226,6 @@ class RunReport:
             if s.listed_twice:
                 lines.append(f"  {s.name}: {s.listed_twice} entries listed twice: fetched once")
             if s.unaccounted > 0:
-                lines.append(f"  {s.name}: {s.unaccounted} page(s) not fetched yet (next run)")
+                what = "not fetched or not stored" if self.store_error else "not fetched"
+                lines.append(f"  {s.name}: {s.unaccounted} page(s) {what} yet (next run)")
         return ["", *lines] if lines else []

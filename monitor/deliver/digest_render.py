@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
+from datetime import date
 from urllib.parse import urlsplit
 
 from monitor.deliver.digest import Digest, Entry, Item
 
-__all__ = ["RLM", "SUBTOPIC_NAMES", "arabic_date", "html_part", "subject", "text_part"]
+__all__ = ["MONTHS", "RLM", "SUBTOPIC_NAMES", "arabic_date", "html_part", "subject", "text_part"]
 
 RLM = "\u200f"
 TITLE = "رصد: روسيا وكوريا الشمالية"
@@ -41,7 +41,7 @@ SUBTOPIC_NAMES = {
     "visit": "زيارة",
     "workers": "عمالة",
 }
-_MONTHS = (
+MONTHS = (
     "يناير",
     "فبراير",
     "مارس",
@@ -58,8 +58,8 @@ _MONTHS = (
 _FONT = "Tahoma,'Segoe UI',Arial,sans-serif"
 
 
-def arabic_date(when: datetime) -> str:
-    return f"{when.day} {_MONTHS[when.month - 1]} {when.year}"
+def arabic_date(when: date) -> str:
+    return f"{when.day} {MONTHS[when.month - 1]} {when.year}"
 
 
 def _count(n: int, one: str, two: str, few: str, many: str) -> str:

@@ -2,7 +2,7 @@
 
     bytes ─> page.read_page: payload checks (empty, too large, not HTML), decoding, lxml tree
           ─> body: (table-laid-out page: its article cell) ─> trafilatura
-          ─> metadata: site name, title (feed vs page)
+          ─> metadata: site name, title (feed vs page, capped at MAX_TITLE_CHARS)
           ─> body: paragraph clean-up ─> length check
           ─> metadata: date (feed, else page metadata), language (script-checked), canonical hint
 
@@ -20,6 +20,7 @@ from datetime import UTC, datetime, tzinfo
 from monitor.extract.body import article_scope, body_text, trafilatura_body
 from monitor.extract.metadata import (
     canonical_hint,
+    cap_title,
     choose_date,
     detect_language,
     language_hint,
@@ -63,7 +64,7 @@ def extract_article(
     published, date_source = choose_date(entry, tree, urls, now or datetime.now(UTC), default_tz)
     return Article(
         url=url,
-        title=title,
+        title=cap_title(title),
         text=text,
         published=published,
         language=detect_language(text, language_hint(tree)),

@@ -133,6 +133,22 @@ def page_title(tree: lxml.html.HtmlElement, site_names: list[str]) -> str:
     return clean_title(raw, site_names)
 
 
+#: Longest headline kept, in characters: far above any real headline, so only a feed or page
+#: that puts a whole article (or a megabyte of junk) in its title is cut.
+MAX_TITLE_CHARS = 500
+
+
+def cap_title(title: str, limit: int = MAX_TITLE_CHARS) -> str:
+    """`title` cut to at most `limit` characters, at a word boundary, marked with "…"."""
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ،,.:;-–—") + "…"
+
+
 def reconcile_title(feed_title: str, page: str, site_names: Iterable[str] = ()) -> str:
     """The publisher's feed headline, unless empty or cut short ("…", "..."): then the page's.
 

@@ -32,9 +32,10 @@ changes. :data:`DEFAULT_THRESHOLD` comes from the threshold sweep of ``bench/rel
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 
+from monitor.extract.metadata import detect_language
 from monitor.judge.lexicon import (
     COUNTER,
     CUE,
@@ -54,6 +55,7 @@ from monitor.text import arabic
 
 # The lexicon's names are re-exported: callers have always imported them from here.
 __all__ = [
+    "DEFAULT_LANGUAGES",
     "DEFAULT_LEXICON_PATH",
     "DEFAULT_THRESHOLD",
     "Hit",
@@ -70,6 +72,9 @@ __all__ = [
 #: thresholds that give the best F1 on the tune split of the dev set (0.40–0.60 all reach
 #: P = R = 1.0 there); ``bench/relevance_eval.py`` prints the sweep.
 DEFAULT_THRESHOLD: float = 0.5
+
+#: The languages whose articles can be on topic (``[relevance] languages``).
+DEFAULT_LANGUAGES: tuple[str, ...] = ("ar",)
 
 # ── scoring constants (set on the tune split; see bench/relevance_eval.py) ──────────────────
 # Sentence evidence = sides * crowding * min(1, BASE + CUE * cue * (1 + DIRECT * direct))
@@ -282,6 +287,8 @@ def judge(
     *,
     lexicon: Lexicon | None = None,
     threshold: float | None = None,
+    language: str | None = None,
+    languages: Collection[str] = DEFAULT_LANGUAGES,
 ) -> Verdict:
     """Judge an article's extracted ``title`` and ``text`` (never raw HTML).
 
@@ -289,7 +296,30 @@ def judge(
     :data:`DEFAULT_THRESHOLD`. The verdict's ``matched`` lists the side labels found anywhere and
     the cue words of the linked units; ``details`` holds the mention counts, the number of linked
     units, the best unit's value, the headline's and the lead's values, and the threshold used.
+
+    ``language`` is the article's (extraction's ``Article.language``; when None, the script of
+    the text decides, see `monitor.extract.metadata.detect_language`). An article in a
+    language outside ``languages`` (``[relevance] languages``; empty: any) is scored all the
+    same but never on topic: Persian and Urdu share the Arabic script and the names, so a
+    Persian page about Putin and Kim would otherwise count as Arabic coverage. Its verdict
+    says why: ``details["wrong_language"] = 1.0`` and the language in ``matched`` as
+    ``"language:fa"``.
     """
+    verdict = _judge(title, text, lexicon, threshold)
+    if not languages:
+        return verdict
+    lang = language or detect_language(f"{title}\n{text}", None)
+    if lang is None or lang in languages:
+        return verdict
+    return replace(
+        verdict,
+        on_topic=False,
+        matched=(f"language:{lang}", *verdict.matched),
+        details={**verdict.details, "wrong_language": 1.0},
+    )
+
+
+def _judge(title: str, text: str, lexicon: Lexicon | None, threshold: float | None) -> Verdict:
     lex = lexicon if lexicon is not None else load_lexicon()
     cut = DEFAULT_THRESHOLD if threshold is None else threshold
     units = _analyse(title, text, lex)

@@ -8,11 +8,12 @@ score is refreshed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from monitor.judge.lexicon import Lexicon
-from monitor.judge.relevance import judge
+from monitor.judge.relevance import DEFAULT_LANGUAGES, judge
 from store import STATUSES, Store
 
 
@@ -57,6 +58,7 @@ def rescore(
     *,
     since: datetime | None = None,
     dry_run: bool = False,
+    languages: Collection[str] = DEFAULT_LANGUAGES,
 ) -> RescoreReport:
     report = RescoreReport()
     # Only the keys are held while the store is written to: verdicts change `status`, which
@@ -67,7 +69,14 @@ def rescore(
         if article is None:
             continue
         report.judged += 1
-        verdict = judge(article.title, article.text, lexicon=lexicon, threshold=threshold)
+        verdict = judge(
+            article.title,
+            article.text,
+            lexicon=lexicon,
+            threshold=threshold,
+            language=article.language,
+            languages=languages,
+        )
         status = article.status
         if status != "duplicate":
             status = "new" if verdict.on_topic else "off_topic"

@@ -310,7 +310,10 @@ def _drop_reason(link: str | None, seen_links: set[str]) -> str | None:
 
 def _absolute_link(candidate: _Candidate, url: str) -> str | None:
     """The entry's link made absolute; else its GUID when that is an absolute http(s) URL."""
-    link = urljoin(url, candidate.link.strip()) if candidate.link else ""
+    try:
+        link = urljoin(url, candidate.link.strip()) if candidate.link else ""
+    except ValueError:  # a link no URL parser accepts: try the GUID
+        link = ""
     if _is_http_url(link):
         return link
     guid = (candidate.guid or "").strip()
@@ -318,7 +321,10 @@ def _absolute_link(candidate: _Candidate, url: str) -> str | None:
 
 
 def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "http://[zz]/x": a bracketed host that is no address
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 

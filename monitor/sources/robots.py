@@ -5,6 +5,11 @@ Scrapy's robots.txt middleware does the allowing and denying; these read the sam
 the two things it leaves alone. Outlets without a feed usually announce their Google News
 sitemap here (`news_sitemaps_from_robots`), and a Crawl-delay raises the configured delay
 between requests to that host (`polite_delay`), within a cap.
+
+What an answer means (RFC 9309 §2.3.1): a 2xx robots.txt is obeyed as written; a 4xx means
+there is none, so everything is allowed; a 5xx (and 429, which Google treats alike) means the
+server cannot say, so nothing is allowed (`robots_rules`) and the answer is kept only for
+`UNREACHABLE_RETRY_S` instead of the configured cache time (`robots_max_age`).
 """
 
 from __future__ import annotations
@@ -15,17 +20,49 @@ from urllib.parse import urlsplit
 from monitor.text.urls import absolute_http_url
 
 __all__ = [
+    "DISALLOW_ALL",
     "MAX_CRAWL_DELAY_S",
+    "UNREACHABLE_RETRY_S",
     "crawl_delay_for",
     "is_news_sitemap_url",
     "news_sitemaps_from_robots",
     "polite_delay",
+    "robots_max_age",
+    "robots_rules",
+    "robots_unreachable",
     "sitemaps_from_robots",
 ]
 
 MAX_CRAWL_DELAY_S = 120.0  # robots.txt Crawl-delay honoured up to this (alquds.co.uk: 120)
 
+UNREACHABLE_RETRY_S = 600.0  # an unreachable robots.txt is asked for again after this
+DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
 _ROBOTS_SITEMAP = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.I | re.M)
+
+
+# -- what an answer means ---------------------------------------------------------------------
+
+
+def robots_unreachable(status: int) -> bool:
+    """Whether a robots.txt answer says the server cannot tell us its rules (5xx, 429)."""
+    return status >= 500 or status == 429
+
+
+def robots_rules(status: int, body: bytes) -> bytes:
+    """The robots.txt to obey for an answer: as written (2xx, 3xx followed already), none
+    (4xx: allow all), or complete disallow while the server is unreachable (5xx, 429)."""
+    if robots_unreachable(status):
+        return DISALLOW_ALL
+    if 400 <= status < 500:
+        return b""
+    return body
+
+
+def robots_max_age(status: int, configured: float) -> float:
+    """Seconds a stored robots.txt answer is reused: the configured cache time, but an
+    unreachable answer only until `UNREACHABLE_RETRY_S`, so the host is asked again soon."""
+    return min(configured, UNREACHABLE_RETRY_S) if robots_unreachable(status) else configured
 
 
 # -- sitemaps ---------------------------------------------------------------------------------

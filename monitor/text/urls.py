@@ -89,3 +89,16 @@ def _without_amp(path: str) -> str:
 def _is_tracking(name: str) -> bool:
     lowered = name.lower()
     return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def unrecordable(url: str) -> str | None:
+    """Why a listed URL cannot be recorded (a short reason), or None when it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError when out of range
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "bad_url"
+        canonical_url(url)
+    except ValueError:
+        return "bad_url"
+    return None

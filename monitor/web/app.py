@@ -24,8 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.cli._common import existing_store
 from monitor.config.loader import Config
+from monitor.deliver.digest_render import SUBTOPIC_NAMES
 from monitor.deliver.export import export_record
-from monitor.web import atom, views
+from monitor.web import atom, coverage, views
 from monitor.web.params import BadRequest, Filters, filters, sort, statuses, text
 from store import Store
 
@@ -72,7 +73,7 @@ def _story_path(story: str) -> str:
 
 def create_app(config: Config) -> Starlette:
     """The web archive over `config`'s store; StoreMissing when there is none."""
-    existing_store(config).close()  # fail now, as other read-only commands do
+    existing_store(config, read_only=True).close()  # fail now, as other readers do
     local = threading.local()
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -80,13 +81,19 @@ def create_app(config: Config) -> Starlette:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(story_path=_story_path, safe_href=views.safe_href, urlencode=urlencode)
+    env.globals.update(
+        story_path=_story_path,
+        safe_href=views.safe_href,
+        urlencode=urlencode,
+        day_label=coverage.day_label,
+        subtopic_name=lambda s: SUBTOPIC_NAMES.get(s, s),
+    )
     env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
     def store() -> Store:
         current: Store | None = getattr(local, "store", None)
         if current is None:
-            current = existing_store(config)
+            current = existing_store(config, read_only=True)  # a read-only archive too
             local.store = current
         return current
 
@@ -105,11 +112,10 @@ def create_app(config: Config) -> Starlette:
     def home(request: Request) -> Response:
         fmt = "json" if request.url.path.endswith(".json") else None
         f = filters(request.query_params, fmt)
-        entries = views.stories(store(), config, f)
-        shown = entries[f.offset : f.offset + f.limit]
+        shown, total = views.stories(store(), config, f)
         records = [views.entry_record(e) for e in shown] if f.fmt == "json" else []
-        more = len(entries) > f.offset + f.limit
-        return listing(f, records, "home.html", entries=shown, more=more, total=len(entries))
+        more = total > f.offset + f.limit
+        return listing(f, records, "home.html", entries=shown, more=more, total=total)
 
     def search(request: Request) -> Response:
         fmt = "json" if request.url.path.endswith(".json") else None
@@ -180,13 +186,24 @@ def create_app(config: Config) -> Starlette:
         rows = views.sources(store(), config)
         return listing(f, rows, "sources.html", rows=rows)
 
+    def coverage_page(request: Request) -> Response:
+        fmt = "json" if request.url.path.endswith(".json") else None
+        f = filters(request.query_params, fmt)
+        chart = coverage.build(store(), f, request.query_params, views.outlets(config))
+        if f.fmt == "json":
+            return JSONResponse(coverage.record(chart))
+        query = {**f.query(), "by": chart.by, **({"split": chart.split} if chart.split else {})}
+        return page("coverage.html", f=f, c=chart, query=query)
+
     def feed(request: Request) -> Response:
         params = request.query_params
         f = filters(params)
         q = text(params, "q")
         s = store()
-        articles = views.search_articles(s, q, f) if q else s.articles(statuses=("new",))
-        entries = views.stories(s, config, f, articles)
+        if q:
+            entries = views.entries(config, f, views.search_articles(s, q, f))
+        else:
+            entries, _ = views.stories(s, config, f, ("new",), limit=atom.MAX_ENTRIES)
         base = str(request.base_url).rstrip("/")
         query = f.query(q=q)
         self_url = base + "/feed.atom" + ("?" + urlencode(query) if query else "")
@@ -228,6 +245,8 @@ def create_app(config: Config) -> Starlette:
         Route("/story", story),
         Route("/story/{story_id:path}", story),
         Route("/article", article),
+        Route("/coverage", coverage_page),
+        Route("/coverage.json", coverage_page),
         Route("/sources", sources),
         Route("/sources.json", sources),
         Route("/feed.atom", feed),

@@ -18,6 +18,7 @@ from monitor.errors import UsageError
 from monitor.web.params import BadRequest, Filters
 from store import Store
 from store.base import SearchHit, Status, StoredArticle
+from store.protocols import StoryFilter
 
 #: How many articles of a search are looked at for the Atom feed of a query.
 FEED_SEARCH = 200
@@ -31,32 +32,46 @@ def when(article: StoredArticle) -> datetime:
     return article.published or article.fetched
 
 
-def _in_period(article: StoredArticle, f: Filters) -> bool:
-    moment = when(article)
-    return (f.since is None or moment >= f.since) and (f.until is None or moment <= f.until)
+def story_filter(f: Filters, statuses: tuple[Status, ...] = ("new", "duplicate")) -> StoryFilter:
+    return StoryFilter(
+        since=f.since, until=f.until, source=f.source, subtopic=f.subtopic, statuses=statuses
+    )
+
+
+def entries(
+    config: Config, f: Filters, articles: Iterable[StoredArticle], order: list[str] | None = None
+) -> list[Entry]:
+    """`articles` as stories (one entry each), newest first or in `order` (story ids)."""
+    digest = build_digest(
+        articles,
+        recipient="web",
+        until=datetime.now(UTC),
+        outlets=outlets(config),
+        topics=(f.subtopic,) if f.subtopic else (),
+    )
+    found = list(digest.entries)
+    if f.source:
+        found = [e for e in found if any(i.article.source == f.source for i in e.items)]
+    if order is not None:
+        rank = {story: n for n, story in enumerate(order)}
+        found.sort(key=lambda e: rank.get(e.story, len(rank)))
+    return found
 
 
 def stories(
     store: Store,
     config: Config,
     f: Filters,
-    articles: Iterable[StoredArticle] | None = None,
-) -> list[Entry]:
-    """Every story matching the filters, newest first (one entry per story)."""
-    if articles is None:
-        articles = store.articles(statuses=("new", "duplicate"))
-    chosen = (a for a in articles if _in_period(a, f))
-    digest = build_digest(
-        chosen,
-        recipient="web",
-        until=datetime.now(UTC),
-        outlets=outlets(config),
-        topics=(f.subtopic,) if f.subtopic else (),
-    )
-    entries = list(digest.entries)
-    if f.source:
-        entries = [e for e in entries if any(i.article.source == f.source for i in e.items)]
-    return entries
+    statuses: tuple[Status, ...] = ("new", "duplicate"),
+    limit: int | None = None,
+) -> tuple[list[Entry], int]:
+    """One page of the stories matching the filters, newest first, and how many there are:
+    the store pages and counts them, and reads only the page's articles."""
+    where = story_filter(f, statuses)
+    size = f.limit if limit is None else limit
+    ids = store.story_ids(where, limit=size, offset=0 if limit is not None else f.offset)
+    total = store.count_stories(where)
+    return entries(config, f, store.story_articles(ids, where), ids), total
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:
@@ -136,6 +151,8 @@ def search_articles(store: Store, q: str, f: Filters) -> list[StoredArticle]:
     hits = store.search(
         query,
         limit=FEED_SEARCH,
+        since=f.since,
+        until=f.until,
         sources=(f.source,) if f.source else (),
         statuses=("new",),
         subtopic=f.subtopic,
@@ -146,8 +163,7 @@ def search_articles(store: Store, q: str, f: Filters) -> list[StoredArticle]:
 
 def story(store: Store, story_id: str) -> list[StoredArticle]:
     """Every article of one story, in time order (empty: no such story)."""
-    found = [a for a in store.articles(statuses=("new", "duplicate")) if a.story == story_id]
-    return sorted(found, key=lambda a: (when(a), a.fetched))
+    return store.story_articles([story_id])
 
 
 def sources(store: Store, config: Config) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from typing import Final
 
 from store.protocols import Store
 from store.sqlite.archive import SQLiteArchive
+from store.sqlite.browse import SQLiteBrowse
 from store.sqlite.digests import SQLiteDigestLog
 from store.sqlite.feeds import SQLiteFeedLog
 from store.sqlite.frontier import SQLiteFrontier
@@ -40,8 +41,13 @@ class SQLiteStore(
     SQLiteDigestLog,
     SQLiteSearchIndex,
     SQLiteKeyValue,
+    SQLiteBrowse,
 ):
-    """The Store on one SQLite file (`SQLiteStore(path)`; a missing file is created)."""
+    """The Store on one SQLite file (`SQLiteStore(path)`; a missing file is created).
+
+    `SQLiteStore(path, read_only=True)` opens an existing file without migrating or writing
+    it, for the commands that only read (see `store.sqlite.connection`).
+    """
 
 
 # mypy checks here that SQLiteStore implements every concern of the Store with compatible

@@ -214,6 +214,16 @@ def _m9_search_cover(db: sqlite3.Connection) -> None:
     )
 
 
+def _m10_browse(db: sqlite3.Connection) -> None:
+    """The web archive's index (`store.sqlite.browse`): by status and date (publication, else
+    fetch), covering what a story list or the coverage chart reads, so that a period is a
+    range and no article row is read (100k articles: a 90-day coverage 148 -> 5 ms)."""
+    db.execute(
+        "CREATE INDEX articles_browse ON articles (status, coalesce(published, fetched),"
+        " story, canonical_url, source, fetched, published, verdict)"
+    )
+
+
 # Schema changes are small named functions applied in order, each exactly once.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m1_initial),
@@ -225,4 +235,5 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("digests", _m7_digests),
     ("search", _m8_search),
     ("search_cover", _m9_search_cover),
+    ("browse", _m10_browse),
 ]
