@@ -63,6 +63,8 @@ DOWNLOAD_WARNSIZE = 0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
+# Scrapy's own downloader lets a whole host queue through at once when the delay is 0.
+DOWNLOADER = "monitor.crawl.downloader.PoliteDownloader"
 # Feeds before article pages, so a run killed early has at least recorded what is listed.
 DEPTH_PRIORITY = 0
 # Quiet by default: what matters reaches the run report; Scrapy's log only with
