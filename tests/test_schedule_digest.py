@@ -126,10 +126,17 @@ def test_digest_command_is_rasad_digest_with_the_config_path(tmp_path: Path) -> 
     )
     config = load_config(str(path))
     argv = digest_command(config)
-    assert argv == [sys.executable, "-m", "monitor.cli", "digest", "--config", str(path.resolve())]
+    assert argv == [
+        sys.executable,
+        "-m",
+        "monitor.launch",
+        "digest",
+        "--config",
+        str(path.resolve()),
+    ]
     crawl = crawl_command(config, CrawlGroup(3600, ("a",)))
     assert argv[:3] == crawl[:3] and argv[-2:] == crawl[5:7]  # launched just like a crawl
-    assert digest_command(config_with()) == [sys.executable, "-m", "monitor.cli", "digest"]
+    assert digest_command(config_with()) == [sys.executable, "-m", "monitor.launch", "digest"]
 
 
 def test_first_digest_after_start_catches_up_once_and_never_sends_for_starting() -> None:

@@ -80,7 +80,7 @@ def test_crawl_command_names_the_config_and_each_source(tmp_path: Path) -> None:
     path.write_text('[[sources]]\nname = "a"\nfeeds = ["http://a/"]\n', encoding="utf-8")
     config = load_config(str(path))
     argv = crawl_command(config, CrawlGroup(60, ("a", "b")))
-    assert argv[:5] == [sys.executable, "-m", "monitor.cli", "crawl", "--due-only"]
+    assert argv[:5] == [sys.executable, "-m", "monitor.launch", "crawl", "--due-only"]
     assert argv[5:] == ["--config", str(path.resolve()), "--source", "a", "--source", "b"]
 
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from types import ModuleType
 
+from monitor import early_signals
 from monitor.cli import crawl, digest, export, rescore, runs, schedule, search, serve, sources
 from monitor.cli._common import add_common_options
 from monitor.config.loader import Config, load_config
@@ -56,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        if args.command != "crawl":  # a crawl reports a signal itself (monitor.early_signals)
+            early_signals.hand_over(deliver=True)
         config = load_config(getattr(args, "config", None))
         return int(args.handler(args, config))
     except ConfigError as exc:

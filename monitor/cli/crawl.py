@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from monitor import early_signals
 from monitor.cli._common import add_command, writable
 from monitor.config.loader import Config, Source
 from monitor.schedule.locks import crawl_lock
@@ -65,6 +66,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
     # from here on a SIGTERM or Ctrl-C ends the crawl recorded and reported (interrupted,
     # exit 1); Scrapy takes the signals over while it runs
     with STOP.installed():
+        early = early_signals.hand_over(deliver=False)  # a signal while rasad was loading
+        if early is not None and STOP.received is None:
+            STOP.received = early
         return _crawl(args, config)
 
 

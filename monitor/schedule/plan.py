@@ -165,7 +165,7 @@ def crawl_command(config: Config, group: CrawlGroup) -> list[str]:
     """The `rasad crawl` command line for one group (this interpreter, the same config file)."""
     # --due-only: each feed keeps its own adapted interval (slower for a quiet feed,
     # held back after failures); the group's interval is how often that is checked
-    argv = [sys.executable, "-m", "monitor.cli", "crawl", "--due-only"]
+    argv = [sys.executable, "-m", "monitor.launch", "crawl", "--due-only"]
     if config.path:
         argv += ["--config", str(Path(config.path).resolve())]
     for name in group.sources:
@@ -175,7 +175,7 @@ def crawl_command(config: Config, group: CrawlGroup) -> list[str]:
 
 def digest_command(config: Config) -> list[str]:
     """The `rasad digest` command line (this interpreter, the same config file as the crawls)."""
-    argv = [sys.executable, "-m", "monitor.cli", "digest"]
+    argv = [sys.executable, "-m", "monitor.launch", "digest"]
     if config.path:
         argv += ["--config", str(Path(config.path).resolve())]
     return argv
