@@ -25,7 +25,6 @@ import contextlib
 import email
 import email.message
 import email.policy
-import importlib.util
 import os
 import re
 import signal
@@ -51,17 +50,11 @@ OFF_TOPIC_ANT = 20  # ANT articles that do not mention Russia: the crawl keeps t
 
 
 def load_fixture_site() -> ModuleType:
-    """tests/fixture_site.py as a module (the tests folder is not a package)."""
-    if "fixture_site" in sys.modules:
-        return sys.modules["fixture_site"]
-    spec = importlib.util.spec_from_file_location(
-        "fixture_site", REPO / "tests" / "fixture_site.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fixture_site"] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
+    """tests/fixture_site.py, loaded the way bench/ loads it (`bench/_common.py`)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from _common import load_fixture_site as load
+
+    return load()
 
 
 # Three more on-topic stories, written for the demo, so the archive shows several stories even
