@@ -8,9 +8,9 @@ decided by the item pipelines.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -24,6 +24,8 @@ from monitor.crawl.process import standalone_run
 from monitor.crawl.run import CrawlRun
 from monitor.models import FeedEntry
 from monitor.text.urls import canonical_url
+
+_Polled = TypeVar("_Polled")
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -160,48 +162,43 @@ class FeedSpider(scrapy.Spider):
         return request
 
     def parse_feed(self, response: Response, source: Source, feed_url: str) -> Any:
-        self._feeds_out.pop(response.meta.get("rasad_key", 0), None)
-        try:
-            to_fetch = self.run.feed_polled(
-                source.name,
-                feed_url,
-                response.body,
-                response.status,
-                _headers(response),
-                base_url=response.url,
-            )
-        except StoreWriteFailed:
-            return  # the crawl is stopping; the report says why
-        except Exception as exc:  # a feed that breaks rasad fails, never passes as ok
-            self._feed_broke(source, feed_url, response.status, exc)
-            return
-        yield from self._article_requests(source, to_fetch)
-
-    def _feed_broke(self, source: Source, feed_url: str, status: int, exc: Exception) -> None:
-        detail = f"cannot be read ({type(exc).__name__}: {str(exc)[:120]})"
-        with suppress(StoreWriteFailed):
-            self.run.feed_failed(source.name, feed_url, detail, status, counted=True)
+        to_fetch = self._polled(self.run.feed_polled, response, source, feed_url)
+        if to_fetch is not None:
+            yield from self._article_requests(source, to_fetch)
 
     def parse_sitemap(self, response: Response, source: Source, feed_url: str) -> Any:
-        self._feeds_out.pop(response.meta.get("rasad_key", 0), None)
-        try:
-            to_fetch, children = self.run.sitemap_polled(
-                source.name,
-                feed_url,
-                response.body,
-                response.status,
-                _headers(response),
-                base_url=response.url,
-            )
-        except StoreWriteFailed:
+        polled = self._polled(self.run.sitemap_polled, response, source, feed_url)
+        if polled is None:
             return
-        except Exception as exc:
-            self._feed_broke(source, feed_url, response.status, exc)
-            return
+        to_fetch, children = polled
         for child in children:
             if request := self._feed_request(source, child, self.parse_sitemap):
                 yield request
         yield from self._article_requests(source, to_fetch)
+
+    def _polled(
+        self, poll: Callable[..., _Polled], response: Response, source: Source, feed_url: str
+    ) -> _Polled | None:
+        """What `poll` (the run's feed or sitemap step) makes of a response; None when the
+        store failed (the crawl is stopping; the report says why) or the feed broke rasad (it
+        fails, never passes as ok)."""
+        self._feeds_out.pop(response.meta.get("rasad_key", 0), None)
+        try:
+            return poll(
+                source.name,
+                feed_url,
+                response.body,
+                response.status,
+                _headers(response),
+                base_url=response.url,
+            )
+        except StoreWriteFailed:
+            return None
+        except Exception as exc:
+            detail = f"cannot be read ({type(exc).__name__}: {str(exc)[:120]})"
+            with suppress(StoreWriteFailed):
+                self.run.feed_failed(source.name, feed_url, detail, response.status, counted=True)
+            return None
 
     def feed_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
