@@ -15,12 +15,9 @@ BOT_NAME = "rasad"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-ITEM_PIPELINES = {
-    "monitor.crawl.pipelines.ExtractPipeline": 100,
-    "monitor.crawl.pipelines.RelevancePipeline": 300,
-    "monitor.crawl.pipelines.DedupPipeline": 500,
-    "monitor.crawl.pipelines.StorePipeline": 900,
-}
+ITEM_PIPELINES = {"monitor.crawl.pipelines.ArticlePipeline": 100}
+# The pipeline awaits its worker processes through asyncio (Scrapy's default reactor, pinned).
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 ROBOTSTXT_OBEY = True
 DOWNLOADER_MIDDLEWARES = {

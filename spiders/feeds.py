@@ -8,12 +8,15 @@ decided by the item pipelines.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import suppress
 from typing import Any, TypeVar
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -39,6 +42,11 @@ def _headers(response: Response) -> dict[str, str]:
 # and the errors carry what the polling policy needs (Retry-After, gone, ...).
 FEED_STATUSES = [304, *range(400, 600)]
 
+# Article requests handed to Scrapy and not answered yet, at most: the rest of a long
+# backlog (a backfill lists tens of thousands) waits in the spider as (source, entry) pairs,
+# so pages start at once and memory stays flat instead of holding every request up front.
+MAX_REQUESTED = 2000
+
 
 class FeedSpider(scrapy.Spider):
     name = "feeds"
@@ -53,7 +61,18 @@ class FeedSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         assert isinstance(spider, FeedSpider)
         spider.run.stop = spider.stop_crawl
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
+
+    def _idle(self) -> None:
+        """Scrapy has nothing left to do: hand it the next part of the backlog, if any."""
+        if not self._backlog or self._stopping:
+            return
+        engine = self.crawler.engine
+        assert engine is not None
+        for request in self._top_up():
+            engine.crawl(request)
+        raise DontCloseSpider
 
     def stop_crawl(self, reason: str) -> None:
         """End the crawl now (a store that cannot be written): requests in flight are
@@ -93,6 +112,7 @@ class FeedSpider(scrapy.Spider):
         # requests sent and not answered yet (neither callback nor errback): by id
         self._articles_out: dict[int, tuple[str, FeedEntry]] = {}
         self._feeds_out: dict[int, tuple[str, str]] = {}
+        self._backlog: deque[tuple[Source, FeedEntry]] = deque()  # listed, not requested yet
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.run.sources:
@@ -112,9 +132,8 @@ class FeedSpider(scrapy.Spider):
             for sitemap_url in self.run.sitemaps_of(source):
                 if request := self._feed_request(source, sitemap_url, self.parse_sitemap):
                     yield request
-            for entry in self.run.pending_entries(source):
-                if request := self._article_request(source, entry):
-                    yield request
+            for request in self._article_requests(source, self.run.pending_entries(source)):
+                yield request
 
     def _feed_request(self, source: Source, url: str, callback: Any) -> scrapy.Request | None:
         """A conditional request for a feed or sitemap; None while it is held back."""
@@ -148,12 +167,26 @@ class FeedSpider(scrapy.Spider):
             **kwargs,
         )
 
-    def _article_request(self, source: Source, entry: FeedEntry) -> scrapy.Request | None:
-        key = canonical_url(entry.url)
-        if key in self._requested:
-            self.run.listed_twice(source.name)
-            return None
-        self._requested.add(key)
+    def _article_requests(
+        self, source: Source, entries: list[FeedEntry]
+    ) -> Iterator[scrapy.Request]:
+        """Entries to fetch join the backlog (each page once per run); as many requests
+        as `MAX_REQUESTED` allows leave it now."""
+        for entry in entries:
+            key = canonical_url(entry.url)
+            if key in self._requested:
+                self.run.listed_twice(source.name)
+                continue
+            self._requested.add(key)
+            self._backlog.append((source, entry))
+        yield from self._top_up()
+
+    def _top_up(self) -> Iterator[scrapy.Request]:
+        while self._backlog and len(self._articles_out) < MAX_REQUESTED and not self._stopping:
+            source, entry = self._backlog.popleft()
+            yield self._article_request(source, entry)
+
+    def _article_request(self, source: Source, entry: FeedEntry) -> scrapy.Request:
         request = self._request(
             source, entry.url, self.parse_article, self.article_failed, dont_filter=True
         )
@@ -294,13 +327,9 @@ class FeedSpider(scrapy.Spider):
             if request := self._feed_request(source, url, self.parse_sitemap):
                 yield request
 
-    def _article_requests(self, source: Source, entries: list[FeedEntry]) -> Any:
-        for entry in entries:
-            if request := self._article_request(source, entry):
-                yield request
-
     def parse_article(self, response: Response, source: Source, entry: FeedEntry) -> Any:
         self._articles_out.pop(response.meta.get("rasad_key", 0), None)
+        yield from self._top_up()
         self.run.page_fetched(source.name)
         yield FetchedPage(
             source=source.name,
@@ -311,9 +340,10 @@ class FeedSpider(scrapy.Spider):
             body=response.body,
         )
 
-    def article_failed(self, failure: Failure) -> None:
+    def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         request = failure.request  # type: ignore[attr-defined]
         self._articles_out.pop(request.meta.get("rasad_key", 0), None)
+        yield from self._top_up()
         reason, _detail = describe_failure(failure)
         entry: FeedEntry = request.cb_kwargs["entry"]
         response = getattr(failure.value, "response", None)

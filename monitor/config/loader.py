@@ -92,6 +92,7 @@ class CrawlSettings:
     download_timeout: float = default("crawl", "download_timeout")
     max_page_bytes: int = default("crawl", "max_page_bytes")
     concurrency_per_host: int = default("crawl", "concurrency_per_host")
+    extract_processes: int | None = default("crawl", "extract_processes")  # None: one per core
     max_attempts: int = default("crawl", "max_attempts")
     retry_delay: float = default("crawl", "retry_delay")
     robots_cache: float = default("crawl", "robots_cache")

@@ -61,6 +61,12 @@ def non_negative(value: float) -> float:
     return float(value)
 
 
+def not_negative_int(value: int) -> int:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
 def at_least_one(value: int) -> int:
     if value < 1:
         raise ValueError("must be at least 1")

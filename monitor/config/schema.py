@@ -99,6 +99,14 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "concurrency_per_host": Setting(
             (int,), 2, "simultaneous requests to one host", rules.at_least_one
         ),
+        "extract_processes": Setting(
+            (int,),
+            None,
+            "processes that extract and judge pages beside the downloader, once a run has "
+            "more than a couple of dozen pages; unset: one per core; 0: none (all in the "
+            "crawl process)",
+            rules.not_negative_int,
+        ),
         "max_attempts": Setting(
             (int,),
             5,

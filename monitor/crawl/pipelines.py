@@ -1,5 +1,5 @@
-"""Item pipelines: one step each, in order extract (100) → relevance (300) → dedup (500) →
-store (900).
+"""The item pipeline: a fetched page is prepared (extracted, judged, fingerprinted) beside
+the reactor and stored in arrival order (`ArticlePipeline`).
 
 Each component reaches the run (store, report, clock) through the crawler's spider;
 the work itself is done by plain functions in monitor/ that know nothing of Scrapy.
@@ -7,7 +7,8 @@ the work itself is done by plain functions in monitor/ that know nothing of Scra
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+import asyncio
+from dataclasses import asdict
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -15,12 +16,9 @@ from scrapy.exceptions import DropItem
 
 from monitor.crawl.failures import StoreWriteFailed
 from monitor.crawl.items import ArticleItem, FetchedPage
+from monitor.crawl.prepare import Judging, Prepared, Preparer, worker_count
 from monitor.crawl.run import CrawlRun
-from monitor.errors import ExtractionError
-from monitor.extract.article import extract_article
-from monitor.judge.dedup import declared_original, fingerprint
-from monitor.judge.relevance import judge
-from monitor.judge.seeds import text_hash
+from monitor.judge.dedup import declared_original
 from monitor.text.urls import canonical_url
 from store.base import Status, StoredArticle
 
@@ -39,78 +37,71 @@ class _RunPipeline:
         return run
 
 
-class ExtractPipeline(_RunPipeline):
-    """Page bytes → clean article; a page without an article is a recorded failure."""
+class ArticlePipeline(_RunPipeline):
+    """Page bytes → stored outcome, in two steps.
 
-    def process_item(self, item: Any) -> Any:
+    Preparing (extract, judge, fingerprint: `monitor.crawl.prepare`) runs beside the
+    reactor, in worker processes once the run is big enough; storing runs here, one page at
+    a time *in the order the pages arrived* (`InOrder`), whatever order the workers finish
+    in. So the outcomes are the ones a one-page-at-a-time crawl gives: of two copies of a
+    story fetched by one run, the first fetched is stored as new and the second is matched
+    against it. A page is either stored or recorded as failed before its turn ends; one
+    whose result never arrived (the run was killed) stays pending in the frontier.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._preparer: Preparer | None = None
+        self._in_order = InOrder()
+
+    @property
+    def preparer(self) -> Preparer:
+        if self._preparer is None:
+            run = self.run
+            judging = Judging(
+                lexicon=run.lexicon,
+                threshold=run.config.relevance.threshold,
+                languages=run.config.relevance.languages,
+                max_bytes=run.config.crawl.max_page_bytes,
+            )
+            self._preparer = Preparer(judging, worker_count(run.config.crawl.extract_processes))
+            run.preparer = self._preparer
+        return self._preparer
+
+    def close_spider(self) -> None:
+        if self._preparer is not None:
+            self._preparer.close()
+
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
             return item
+        turn = self._in_order.ticket()
         try:
-            article = extract_article(
-                item.body,
-                item.url,
-                item.headers,
-                item.entry,
-                max_bytes=self.run.config.crawl.max_page_bytes,
-                default_tz=self.run.timezone(item.source),
-            )
-        except ExtractionError as exc:
-            _record(self.run.article_failed, item.source, item.entry.url, exc.reason)
-            raise DropItem(f"{item.entry.url}: {exc}") from None
-        except Exception as exc:  # a bug in extraction must not lose the page silently
-            _record(self.run.article_failed, item.source, item.entry.url, "extract_error")
-            raise DropItem(f"{item.entry.url}: {type(exc).__name__}: {exc}") from None
-        return ArticleItem(source=item.source, entry=item.entry, article=article)
+            prepared = await self._prepared(item)
+            await self._in_order.turn(turn)
+            return self._store(item, prepared)
+        finally:
+            self._in_order.done(turn)
 
+    async def _prepared(self, item: FetchedPage) -> Prepared:
+        tz = self.run.timezone(item.source)
+        future = self.preparer.submit(item.body, item.url, item.headers, item.entry, tz)
+        if future.done():
+            return future.result()
+        try:
+            return await asyncio.wrap_future(future)
+        except Exception as exc:  # the worker died (BrokenProcessPool): prepare it here
+            return self.preparer.retry_here(item.body, item.url, item.headers, item.entry, tz, exc)
 
-class RelevancePipeline(_RunPipeline):
-    """Judge the extracted title and text; off-topic articles are stored as such, with why."""
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
-        relevance = self.run.config.relevance
-        verdict = judge(
-            item.article.title,
-            item.article.text,
-            lexicon=self.run.lexicon,
-            threshold=relevance.threshold,
-            language=item.article.language,
-            languages=relevance.languages,
-        )
-        return replace(item, verdict=verdict, status="new" if verdict.on_topic else "off_topic")
-
-
-class DedupPipeline(_RunPipeline):
-    """Fingerprint the article's text: the costly part of dedup, done before the store's
-    write transaction so that transaction (and the write lock it holds) stays short.
-
-    Whether the article repeats a seed or a stored story is decided when it is stored, in
-    one step with the write (`StorePipeline`), so two workers storing copies of one story
-    at once cannot both store it as new.
-    """
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
-        return replace(item, fingerprint=fingerprint(item.article.title, item.article.text))
-
-
-class StorePipeline(_RunPipeline):
-    """Append the article, as a duplicate when it repeats a stored story, in one transaction
-    that also indexes it and closes its frontier entry (`Archive.add_unless_duplicate`).
-
-    An off-topic article stays off-topic (and is indexed all the same). The item leaves with
-    the outcome stored.
-    """
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
-        article = item.article
-        verdict = item.verdict
+    def _store(self, item: FetchedPage, prepared: Prepared) -> ArticleItem:
+        if prepared.article is None:
+            reason = prepared.failure or "extract_error"
+            _record(self.run.article_failed, item.source, item.entry.url, reason)
+            raise DropItem(f"{item.entry.url}: {prepared.detail or reason}")
+        article = prepared.article
+        verdict = prepared.verdict
         # relevance decided "new" or "off_topic"; "duplicate" is the store's to decide
-        judged: Status = "new" if item.status == "new" else "off_topic"
+        judged: Status = "new" if verdict is not None and verdict.on_topic else "off_topic"
         stored = StoredArticle(
             url=item.entry.url,
             canonical_url=canonical_url(item.entry.url),
@@ -124,22 +115,59 @@ class StorePipeline(_RunPipeline):
             language=article.language,
             relevance=verdict.score if verdict else 0.0,
             verdict=asdict(verdict) if verdict else None,
-            text_hash=text_hash(article.text),
+            text_hash=prepared.text_hash,
         )
         try:
             outcome = self.run.article_done(
                 stored,
-                item.fingerprint,
+                prepared.fingerprint,
                 declared_original=declared_original(article.canonical_hint, item.entry.url),
             )
         except StoreWriteFailed as exc:  # the run stops; the page stays pending
             raise DropItem(f"{item.entry.url}: not stored: {exc}") from None
-        return replace(
-            item,
+        return ArticleItem(
+            source=item.source,
+            entry=item.entry,
+            article=article,
             status=outcome.status,
+            verdict=verdict,
             duplicate_of=outcome.duplicate_of,
             similarity=outcome.similarity,
+            fingerprint=prepared.fingerprint,
         )
+
+
+class InOrder:
+    """Turns in ticket order: `ticket()` when a page arrives, `await turn(n)` before it is
+    stored, `done(n)` after (also when it failed, or was given up: a ticket done out of
+    turn is skipped when its turn comes, so one lost page never stalls the rest)."""
+
+    def __init__(self) -> None:
+        self._issued = 0
+        self._serving = 0
+        self._finished: set[int] = set()
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+
+    def ticket(self) -> int:
+        self._issued += 1
+        return self._issued - 1
+
+    async def turn(self, ticket: int) -> None:
+        if ticket == self._serving:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[ticket] = waiter
+        await waiter
+
+    def done(self, ticket: int) -> None:
+        self._waiting.pop(ticket, None)
+        self._finished.add(ticket)
+        while self._serving in self._finished:
+            self._finished.discard(self._serving)
+            self._serving += 1
+        waiter = self._waiting.pop(self._serving, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
 
 def _record(failed: Any, source: str, url: str, reason: str) -> None:

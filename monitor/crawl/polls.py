@@ -14,6 +14,7 @@ from typing import TextIO, cast
 
 from monitor.config.loader import Config, Source
 from monitor.crawl.failures import GuardedStore
+from monitor.crawl.prepare import Preparer
 from monitor.crawl.report import RunReport
 from monitor.errors import FeedError
 from monitor.judge.relevance import load_lexicon
@@ -71,6 +72,7 @@ class FeedRun:
         self._unresolved: list[tuple[str, str]] = []  # feeds whose host did not resolve
         self._sitemap_first: dict[str, bool] = {}  # sitemap URL -> first poll (see below)
         self.lexicon = load_lexicon(config.relevance.lexicon)
+        self.preparer: Preparer | None = None  # set by the pipeline at the first page
 
     @property
     def unguarded_store(self) -> Store:

@@ -71,8 +71,10 @@ def article_scope(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         parent = text.getparent()
         cell = parent if parent.tag == "td" else next(parent.iterancestors("td"), None)
         own[cell] = own.get(cell, 0) + len(text.strip())
+    if not own:  # no table cells with text: most pages, spared the walk over all text
+        return tree
     on_page = sum(len(text.strip()) for text in _BODY_TEXT(tree))
-    if not own or sum(own.values()) < 0.6 * on_page:
+    if sum(own.values()) < 0.6 * on_page:
         return tree
     (best, most), *others = sorted(own.items(), key=lambda item: item[1], reverse=True)
     if most >= 1.5 * (others[0][1] if others else 0):

@@ -26,6 +26,7 @@ from monitor.models import FeedEntry
 from monitor.text.dates import parse_date, plausible_published
 
 _ARABIC_LETTER = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]")
+_ARABIC_RUNS = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+")
 
 
 # ── site name ──────────────────────────────────────────────────────────────────────────────────
@@ -295,15 +296,18 @@ def detect_language(text: str, hint: str | None) -> str | None:
     A hint that contradicts the script (lang="en" on an Arabic page, a common template default)
     loses; for text in another script the hint is all there is.
     """
-    letters = [ch for ch in text if ch.isalpha()]
-    arabic = [ch for ch in letters if _ARABIC_LETTER.match(ch)]
-    if not letters or len(arabic) < 0.5 * len(letters):
+    # counted in C (map, findall, count) rather than a Python loop per character: this ran
+    # on every page and cost as much as all of relevance (0.9 ms of a 6 ms page)
+    letters = sum(map(str.isalpha, text))
+    script = "".join(_ARABIC_RUNS.findall(text))
+    arabic = sum(map(str.isalpha, script))  # the ranges hold a few marks that are not letters
+    if not letters or arabic < 0.5 * letters:
         return hint if hint not in _ARABIC_SCRIPT_LANGUAGES else None
     if hint in _ARABIC_SCRIPT_LANGUAGES - {"ar", "fa", "ur"}:
         return hint
-    if sum(ch in _URDU_LETTERS for ch in arabic) > 0.005 * len(arabic):
+    if sum(map(script.count, _URDU_LETTERS)) > 0.005 * arabic:
         return "ur"
-    if sum(ch in _PERSIAN_LETTERS for ch in arabic) > 0.005 * len(arabic):
+    if sum(map(script.count, _PERSIAN_LETTERS)) > 0.005 * arabic:
         return "fa"
     return "ar"
 
