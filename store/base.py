@@ -7,7 +7,7 @@ where the store's constraints would only reject it at run time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -71,6 +71,10 @@ class StoredArticle:
     similarity: float | None = None
     text_hash: str = ""
     story: str | None = None  # its story cluster's id: the lead's canonical URL (None: off-topic)
+    # The search index's terms of title and text, space-joined, when the writer computed them
+    # beside the rest of the page's analysis (a crawl does, in its worker processes:
+    # `monitor.text.search_terms.index_terms`); None: the store computes them. Never read back.
+    index_terms: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

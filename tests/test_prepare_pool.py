@@ -31,11 +31,14 @@ from fixture_site import (
 
 from monitor.crawl.pipelines import InOrder
 from monitor.crawl.prepare import Judging, Prepared, Preparer, prepare
+from monitor.deliver.search import parse
 from monitor.judge.relevance import load_lexicon
 from monitor.models import FeedEntry
+from store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden"
+ALL = ("new", "duplicate", "off_topic")
 
 
 def judging() -> Judging:
@@ -276,6 +279,16 @@ def test_a_crawl_with_workers_stores_what_a_crawl_without_them_stores(
     assert len(with_pool) >= 120
     assert {r["status"] for r in with_pool} >= {"new", "duplicate", "off_topic"}
     assert comparable(with_pool) == comparable(alone)
+    # the search index's terms, computed in the workers, are the ones the store computes
+    store = open_store(f"sqlite:///{tmp_path / 'workers-2' / 'rasad.db'}")
+    try:
+        query = parse("روسيا OR كوريا OR بيونغ")
+        before = [hit.article.canonical_url for hit in store.search(query, limit=50, statuses=ALL)]
+        store.reindex()
+        after = [hit.article.canonical_url for hit in store.search(query, limit=50, statuses=ALL)]
+    finally:
+        store.close()
+    assert before and before == after
 
 
 def test_a_fresh_pool_takes_over_and_the_old_one_finishes_its_pages() -> None:

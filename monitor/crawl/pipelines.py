@@ -116,6 +116,7 @@ class ArticlePipeline(_RunPipeline):
             relevance=verdict.score if verdict else 0.0,
             verdict=asdict(verdict) if verdict else None,
             text_hash=prepared.text_hash,
+            index_terms=prepared.index_terms,
         )
         try:
             outcome = self.run.article_done(

@@ -40,6 +40,7 @@ from monitor.judge.lexicon import Lexicon
 from monitor.judge.relevance import judge
 from monitor.judge.seeds import text_hash
 from monitor.models import Article, FeedEntry, Verdict
+from monitor.text import search_terms
 
 log = logging.getLogger("rasad")
 
@@ -81,6 +82,7 @@ class Prepared:
     verdict: Verdict | None = None
     fingerprint: Fingerprint | None = None
     text_hash: str = ""
+    index_terms: tuple[str, str] | None = None  # the search index's (title, text) terms
     failure: str | None = None
     detail: str = ""
 
@@ -117,6 +119,11 @@ def prepare(
             verdict=verdict,
             fingerprint=fingerprint(article.title, article.text),
             text_hash=text_hash(article.text),
+            # computed here, in a worker, rather than in the crawl process's store step
+            index_terms=(
+                search_terms.index_text(article.title),
+                search_terms.index_text(article.text),
+            ),
         )
     except Exception as exc:
         return Prepared(failure="extract_error", detail=f"judging: {type(exc).__name__}: {exc}")

@@ -74,6 +74,12 @@ _PROBE = (
 )
 
 
+def index_text(text: str) -> str:
+    """What a search index holds for `text`: its `index_terms`, space-joined (the SQLite
+    index's column; a crawl computes it in its worker processes: `StoredArticle.index_terms`)."""
+    return " ".join(index_terms(text))
+
+
 def version() -> str:
     """A fingerprint of what the normaliser and the stemmer make of a probe text: it changes
     whenever they change, so an index built by an older rasad is known to need a rebuild."""

@@ -135,7 +135,7 @@ class SQLiteArchive(SQLiteConnection):
             )
             written = "added"
         rowid = int(existing["id"] if existing else cursor.lastrowid)  # type: ignore[arg-type]
-        fts.index(db, rowid, article.title, article.text)
+        fts.index(db, rowid, article.title, article.text, article.index_terms)
         dedup_index.add(db, article.canonical_url, fp)
         db.execute(
             "UPDATE entries SET state = 'done', last_attempt = ?, last_error = NULL,"

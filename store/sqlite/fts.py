@@ -26,17 +26,15 @@ CREATE: Final = (
 )
 
 
-def index(db: Connection, rowid: int, title: str, text: str) -> None:
-    """(Re-)index one article, inside the caller's transaction."""
+def index(
+    db: Connection, rowid: int, title: str, text: str, terms: tuple[str, str] | None = None
+) -> None:
+    """(Re-)index one article, inside the caller's transaction; `terms`: its title's and
+    text's index terms, space-joined, when the caller has them (`StoredArticle.index_terms`)."""
+    if terms is None:
+        terms = search_terms.index_text(title), search_terms.index_text(text)
     db.execute("DELETE FROM article_search WHERE rowid = ?", (rowid,))
-    db.execute(
-        "INSERT INTO article_search (rowid, title, body) VALUES (?, ?, ?)",
-        (
-            rowid,
-            " ".join(search_terms.index_terms(title)),
-            " ".join(search_terms.index_terms(text)),
-        ),
-    )
+    db.execute("INSERT INTO article_search (rowid, title, body) VALUES (?, ?, ?)", (rowid, *terms))
 
 
 def build(db: Connection, progress: Callable[[int, int], None] | None = None) -> int:
