@@ -22,20 +22,14 @@ from twisted.python.failure import Failure
 
 from monitor.config.loader import Source
 from monitor.crawl.failures import StoreWriteFailed, describe_failure, retry_after_seconds
-from monitor.crawl.items import FetchedPage
+from monitor.crawl.items import FetchedPage, response_headers
 from monitor.crawl.process import standalone_run
 from monitor.crawl.run import CrawlRun
 from monitor.models import FeedEntry
+from monitor.queue.coordinator import QueuedCrawlRun
 from monitor.text.urls import canonical_url
 
 _Polled = TypeVar("_Polled")
-
-
-def _headers(response: Response) -> dict[str, str]:
-    return {
-        key.decode("latin-1").lower(): (response.headers.get(key) or b"").decode("latin-1")
-        for key in response.headers
-    }
 
 
 # Feed responses the spider's callback sees instead of an HttpError: 304 is "nothing new",
@@ -178,6 +172,9 @@ class FeedSpider(scrapy.Spider):
                 self.run.listed_twice(source.name)
                 continue
             self._requested.add(key)
+            if isinstance(self.run, QueuedCrawlRun):  # scale-out: a `rasad worker` fetches it
+                self.run.hand_off(source, entry)
+                continue
             self._backlog.append((source, entry))
         yield from self._top_up()
 
@@ -222,7 +219,7 @@ class FeedSpider(scrapy.Spider):
                 feed_url,
                 response.body,
                 response.status,
-                _headers(response),
+                response_headers(response),
                 base_url=response.url,
             )
         except StoreWriteFailed:
@@ -250,7 +247,7 @@ class FeedSpider(scrapy.Spider):
 
     def parse_homepage(self, response: Response, source: Source) -> Any:
         candidates = self.run.discovery_candidates(
-            source, response.body, response.url, _headers(response)
+            source, response.body, response.url, response_headers(response)
         )
         yield from self._next_candidate(source, candidates, tried=0)
 
@@ -279,7 +276,7 @@ class FeedSpider(scrapy.Spider):
         self, response: Response, source: Source, rest: list[str], tried: int
     ) -> Any:
         to_fetch = self.run.candidate_polled(
-            source, response.url, response.body, response.status, _headers(response)
+            source, response.url, response.body, response.status, response_headers(response)
         )
         if to_fetch is None:
             yield from self._next_candidate(source, rest, tried)
@@ -336,7 +333,7 @@ class FeedSpider(scrapy.Spider):
             entry=entry,
             url=response.url,
             status=response.status,
-            headers=_headers(response),
+            headers=response_headers(response),
             body=response.body,
         )
 

@@ -7,6 +7,8 @@ only by `open_store`, lazily, so an optional driver is needed only by those who 
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from pathlib import Path
 
 from monitor.config.loader import sqlite_path
@@ -37,6 +39,7 @@ from store.protocols import (
 )
 
 __all__ = [
+    "POSTGRES_SCHEMES",
     "STATUSES",
     "AddOutcome",
     "Archive",
@@ -62,18 +65,28 @@ __all__ = [
 ]
 
 
+#: The URL schemes of the PostgreSQL store (libpq accepts both).
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 def lock_file(url: str, name: str) -> Path:
     """Where the advisory lock `name` ("crawl", "schedule") of the store at `url` lives.
 
     For SQLite, beside the database file (data/rasad.db -> data/rasad.lock,
-    data/rasad.schedule.lock); a server-backed store will keep its locks in the server
-    instead, which is why callers ask here rather than build a path themselves.
+    data/rasad.schedule.lock); for PostgreSQL, one per database in the machine's temporary
+    directory. Callers ask here rather than build a path themselves.
     """
     if url.startswith("sqlite:///"):
         db = sqlite_path(url)
         return (
             db.with_suffix(".lock") if name == "crawl" else db.with_name(f"{db.stem}.{name}.lock")
         )
+    if url.startswith(POSTGRES_SCHEMES):
+        # One crawl (one scheduler) per machine and database: a file in the temporary
+        # directory named by a digest of the URL (no password on disk). Runs on other machines
+        # are not excluded, and need not be: the store keeps them apart (advisory locks).
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"rasad-{digest}.{name}.lock"
     raise StoreError(f"no lock file for store URL {url!r}", at_open=True)
 
 
@@ -97,4 +110,13 @@ def open_store(url: str, *, create: bool = True, read_only: bool = False) -> Sto
                 "config that names your store with --config"
             )
         return SQLiteStore(path, read_only=read_only)
+    if url.startswith(POSTGRES_SCHEMES):
+        try:
+            from store.postgres import PostgresStore
+        except ImportError:
+            raise StoreError(
+                "the PostgreSQL store needs psycopg 3: pip install 'rasad[postgres]'",
+                at_open=True,
+            ) from None
+        return PostgresStore(url, create=create and not read_only, read_only=read_only)
     raise StoreError(f"unsupported store URL {url!r}", at_open=True)

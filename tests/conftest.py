@@ -6,6 +6,9 @@ ant_cache      the ANT corpus decompressed once into a temporary directory (sess
                when absent); also makes it the default of fixture_site.load_ant_articles
 news_site      a started seed-only NewsSite (fixture_site.seed_site), stopped afterwards
 summary_lines  a place for tests to leave figures printed at the end of the run
+backend_url    the URL of a fresh, empty store, once per backend: a SQLite file in tmp_path,
+               and a new database on the session's PostgreSQL server (tests/pg_server.py; the
+               "postgresql" case skips with the reason where PostgreSQL is not installed)
 """
 
 from __future__ import annotations
@@ -26,6 +29,23 @@ from fixture_site import (
 )
 
 _SUMMARY: dict[str, list[str]] = {}
+
+#: The store backends an end-to-end test runs on when it takes `backend_url`.
+BACKEND_NAMES = ("sqlite", "postgresql")
+
+
+def fresh_store_url(backend: str, tmp_path: Path) -> str:
+    """The URL of a new, empty store of `backend` (SQLite: tmp_path/rasad.db)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path}/rasad.db"
+    from pg_server import postgresql_url
+
+    return postgresql_url(tmp_path)
+
+
+@pytest.fixture(params=BACKEND_NAMES)
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_store_url(str(request.param), tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from monitor.config.loader import (
     Config,
     CrawlSettings,
     DigestSettings,
+    QueueSettings,
     RelevanceSettings,
     Source,
     load_config,
@@ -301,6 +302,7 @@ def test_schema_prints_the_readme_table() -> None:
         (CrawlSettings, "crawl"),
         (RelevanceSettings, "relevance"),
         (DigestSettings, "digest"),
+        (QueueSettings, "queue"),
     ],
 )
 def test_dataclass_defaults_are_the_schemas(cls: type, section: str) -> None:

@@ -106,7 +106,7 @@ CASES: list[tuple[str, Any, str | None, str]] = [
     ("store-under-file", '[store]\nurl = "sqlite:///bad.toml/x.db"\n', "store.url", "is a file"),
     ("store-no-empty", '[store]\nurl = "sqlite:///"\n', "store.url", "unsupported store URL"),
     ("store-two-slashes", '[store]\nurl = "sqlite://data/r.db"\n', "store.url", "sqlite:///"),
-    ("store-postgres", '[store]\nurl = "postgresql://u@h/r"\n', "store.url", "PostgreSQL"),
+    ("store-postgres", '[store]\nurl = "postgresql://u@h:port/r"\n', "store.url", "PostgreSQL"),
     # the file itself
     ("not-utf8-latin1", "[crawl]\nuser_agent = 'caf\xe9'\n".encode("latin-1"), None, "not UTF-8"),
     ("not-utf8-utf16", "[crawl]\nobey_robots = true\n".encode("utf-16"), None, "not UTF-8"),

@@ -1,7 +1,8 @@
 """End to end: `rasad crawl` against the local fixture news site, then `rasad export`.
 
 Each crawl is a real subprocess (Twisted's reactor runs once per process), against a
-real HTTP server on 127.0.0.1 and a real SQLite file.
+real HTTP server on 127.0.0.1 and a real SQLite file; the tests about what is stored (not about
+the SQLite file itself) take `backend_url` and run on PostgreSQL too (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -82,10 +83,14 @@ def write_config(
     *,
     timezone: str | None = None,
     interval: str | None = None,
+    store_url: str | None = None,
     **kwargs: object,
 ) -> Path:
-    """The fixture site as the only source; `timezone` and `interval` go in its [[sources]]."""
-    text = rasad_config(site, f"sqlite:///{tmp_path}/rasad.db", **kwargs)  # type: ignore[arg-type]
+    """The fixture site as the only source; `timezone` and `interval` go in its [[sources]].
+
+    store_url: the store (`backend_url`); by default tmp_path/rasad.db."""
+    url = store_url or f"sqlite:///{tmp_path}/rasad.db"
+    text = rasad_config(site, url, **kwargs)  # type: ignore[arg-type]
     if timezone:
         text += f'timezone = "{timezone}"\n'
     if interval:
@@ -114,9 +119,9 @@ def site() -> Iterator[NewsSite]:
         yield running
 
 
-def test_crawl_stores_clean_articles_once(site: NewsSite, tmp_path: Path) -> None:
+def test_crawl_stores_clean_articles_once(site: NewsSite, tmp_path: Path, backend_url: str) -> None:
     # the site prints local (UTC+3) times without an offset in its Arabic-dated feed
-    config = write_config(tmp_path, site, timezone="+03:00")
+    config = write_config(tmp_path, site, timezone="+03:00", store_url=backend_url)
     first = rasad("crawl", "--config", str(config))
     assert first.returncode == 0, first.stdout + first.stderr
     assert "almadar" in first.stdout and "FAILED" not in first.stdout
@@ -169,22 +174,27 @@ def test_crawl_stores_clean_articles_once(site: NewsSite, tmp_path: Path) -> Non
     assert len(export(config, "--all")) == len(records)
 
 
-def test_article_failures_are_recorded_and_retried(tmp_path: Path) -> None:
+def test_article_failures_are_recorded_and_retried(tmp_path: Path, backend_url: str) -> None:
+    from store import open_store
+    from store.base import STATUSES
+
     with demo_site(seeds=True, special=True) as site:
-        config = write_config(tmp_path, site, crawl={"download_timeout": 5, "retry_delay": 0})
+        config = write_config(
+            tmp_path, site, crawl={"download_timeout": 5, "retry_delay": 0}, store_url=backend_url
+        )
         result = rasad("crawl", "--config", str(config))
         # article-level failures do not fail the run
         assert result.returncode == 0, result.stdout + result.stderr
         report = result.stdout
         for reason in ("http_404", "http_500", "http_429", "redirects", "not_html", "empty"):
             assert reason in report, f"{reason} missing from the report:\n{report}"
-        db = sqlite3.connect(tmp_path / "rasad.db")
-        failed = dict(db.execute("SELECT url, last_error FROM entries WHERE state = 'failed'"))
-        assert failed[site.url(Routes.NOT_FOUND)] == "http_404"
-        assert failed[site.url(Routes.PNG)] == "not_html"
-        assert failed[site.url(Routes.PDF_AS_HTML)] == "not_html"
-        stored_before = db.execute("SELECT count(*) FROM articles").fetchone()[0]
-        db.close()
+        store = open_store(backend_url, read_only=True)
+        errors = (Routes.NOT_FOUND, Routes.PNG, Routes.PDF_AS_HTML)
+        failed = store.entry_states([site.url(path) for path in errors])
+        stored_before = sum(1 for _ in store.articles(statuses=STATUSES))
+        store.close()
+        # recorded failed (the report named why: http_404, not_html), to be retried
+        assert failed == {site.url(path): "failed" for path in errors}
         assert stored_before == 5  # the seeds; nothing from the error routes
 
         site.clear_requests()
@@ -337,9 +347,9 @@ def test_bad_config_exits_2_before_any_network_or_store(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "not found" in missing.stderr
 
 
-def test_export_formats_and_filters(tmp_path: Path) -> None:
+def test_export_formats_and_filters(tmp_path: Path, backend_url: str) -> None:
     with seed_site() as site:
-        config = write_config(tmp_path, site)
+        config = write_config(tmp_path, site, store_url=backend_url)
         assert rasad("crawl", "--config", str(config)).returncode == 0
     as_csv = rasad("export", "--config", str(config), "--format", "csv", "--all")
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
@@ -359,9 +369,9 @@ def test_export_formats_and_filters(tmp_path: Path) -> None:
     assert not any(r["title"] == PRIVATE_ARTICLE.title for r in export(config, "--all"))
 
 
-def test_sources_lists_every_source_with_its_health(tmp_path: Path) -> None:
+def test_sources_lists_every_source_with_its_health(tmp_path: Path, backend_url: str) -> None:
     with seed_site() as site:
-        config = write_config(tmp_path, site)
+        config = write_config(tmp_path, site, store_url=backend_url)
         before = rasad("sources", "--config", str(config))
         assert before.returncode == 0 and "never" in before.stdout
         rasad("crawl", "--config", str(config))

@@ -1,13 +1,13 @@
 """The same story is stored once, however it is republished — end to end through crawls.
 
 Copies are served by real local sites under new URLs, in other page templates; the
-original is a seed, or an article an earlier crawl stored.
+original is a seed, or an article an earlier crawl stored. Each test runs on SQLite and on
+PostgreSQL (`backend_url`, tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from test_crawl_e2e import export, rasad, write_config
 
 from monitor.judge import dedup
 from monitor.text.urls import canonical_url
+from store.base import STATUSES
 
 pytestmark = pytest.mark.slow
 
@@ -64,6 +65,17 @@ NEW_LEAD = (
 )
 
 
+def stored_count(store_url: str) -> int:
+    """Articles in the store, every status (seeds are not articles)."""
+    from store import open_store
+
+    store = open_store(store_url, read_only=True)
+    try:
+        return sum(store.counts().get(status, 0) for status in STATUSES)
+    finally:
+        store.close()
+
+
 def copies_of(seed: SiteArticle) -> dict[str, SiteArticle]:
     paragraphs = tuple(seed.paragraphs)
     variants = {
@@ -93,9 +105,10 @@ def copies_of(seed: SiteArticle) -> dict[str, SiteArticle]:
     return variants
 
 
-def site_config(tmp_path: Path, sites: dict[str, NewsSite]) -> Path:
+def site_config(tmp_path: Path, sites: dict[str, NewsSite], store_url: str | None = None) -> Path:
     """One [[sources]] table per site (each a different outlet on its own port)."""
-    text = f'[store]\nurl = "sqlite:///{tmp_path}/rasad.db"\n[crawl]\ndownload_delay = 0\n'
+    url = store_url or f"sqlite:///{tmp_path}/rasad.db"
+    text = f'[store]\nurl = "{url}"\n[crawl]\ndownload_delay = 0\n'
     for name, site in sites.items():
         feeds = ", ".join(f'"{site.url(path)}"' for path in site.feeds)
         text += f'[[sources]]\nname = "{name}"\nfeeds = [{feeds}]\n'
@@ -104,7 +117,7 @@ def site_config(tmp_path: Path, sites: dict[str, NewsSite]) -> Path:
     return path
 
 
-def test_altered_copies_of_the_seeds_are_duplicates(tmp_path: Path) -> None:
+def test_altered_copies_of_the_seeds_are_duplicates(tmp_path: Path, backend_url: str) -> None:
     seeds = load_seed_articles()
     copier = NewsSite(site_name="وكالة الأنباء المتحدة")
     copier.add_feed("/rss.xml", [], form="rss2")
@@ -115,7 +128,7 @@ def test_altered_copies_of_the_seeds_are_duplicates(tmp_path: Path) -> None:
             copier.add_to_feed("/rss.xml", copy)
             expected[copy.slug] = f"seed:{seed.origin.removeprefix('seed:')}"
     with copier:
-        config = site_config(tmp_path, {"copier": copier})
+        config = site_config(tmp_path, {"copier": copier}, backend_url)
         result = rasad("crawl", "--config", str(config))
         assert result.returncode == 0, result.stdout
         records = export(config, "--all")
@@ -131,7 +144,7 @@ def test_altered_copies_of_the_seeds_are_duplicates(tmp_path: Path) -> None:
 
 
 def test_a_story_republished_by_another_outlet_is_a_duplicate_of_the_first(
-    tmp_path: Path,
+    tmp_path: Path, backend_url: str
 ) -> None:
     stories = fresh_stories()
     first = NewsSite(site_name="الأولى")
@@ -140,7 +153,7 @@ def test_a_story_republished_by_another_outlet_is_a_duplicate_of_the_first(
     later = NewsSite(site_name="الثانية")
     later.add_feed("/rss.xml", [], form="rss2")
     with first, later:
-        config = site_config(tmp_path, {"first": first})
+        config = site_config(tmp_path, {"first": first}, backend_url)
         assert rasad("crawl", "--config", str(config)).returncode == 0
         stored = {r["title"]: r for r in export(config)}
         # three distinct stories about the same visit: none merged
@@ -159,7 +172,7 @@ def test_a_story_republished_by_another_outlet_is_a_duplicate_of_the_first(
         for copy in copies:
             later.add_article(copy)
             later.add_to_feed("/rss.xml", copy)
-        config = site_config(tmp_path, {"first": first, "later": later})
+        config = site_config(tmp_path, {"first": first, "later": later}, backend_url)
         assert rasad("crawl", "--config", str(config)).returncode == 0
         records = {r["canonical_url"]: r for r in export(config, "--all")}
         originals = [canonical_url(first.url_for(s)) for s in stories]
@@ -173,14 +186,16 @@ def test_a_story_republished_by_another_outlet_is_a_duplicate_of_the_first(
         assert cluster == [later.url_for(copies[0])]
 
 
-def test_copies_in_one_run_and_updated_articles_are_not_new_again(tmp_path: Path) -> None:
+def test_copies_in_one_run_and_updated_articles_are_not_new_again(
+    tmp_path: Path, backend_url: str
+) -> None:
     story = fresh_stories()[0]
     copy = replace(story, slug="same-run-copy", title="نسخة من الخبر نفسه")
     site = NewsSite()
     site.add_feed("/feed/", [story, copy], form="rss2")
     site.add_articles([story, copy])
     with site:
-        config = write_config(tmp_path, site)
+        config = write_config(tmp_path, site, store_url=backend_url)
         assert rasad("crawl", "--config", str(config)).returncode == 0
         statuses = sorted(r["status"] for r in export(config, "--all"))
         assert statuses == ["duplicate", "new"]
@@ -191,25 +206,24 @@ def test_copies_in_one_run_and_updated_articles_are_not_new_again(tmp_path: Path
             paragraphs=(*story.paragraphs, "تحديث: انتهت الزيارة."),
         )
         site.add_articles([replace(edited, slug="lavrov-0-v2")])
-        db = sqlite3.connect(tmp_path / "rasad.db")
-        before = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        before = stored_count(backend_url)
         site.add_to_feed("/feed/", site.articles[-1])  # re-slugged edit listed in the feed
         assert rasad("crawl", "--config", str(config)).returncode == 0
         after = {r["title"]: r for r in export(config, "--all")}
-        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == before + 1
+        assert stored_count(backend_url) == before + 1
         assert after[edited.title]["status"] == "duplicate"
         assert len(export(config)) == 1  # the story is delivered once
 
 
 def test_an_article_edited_in_place_keeps_its_status_and_gets_the_latest_text(
-    tmp_path: Path,
+    tmp_path: Path, backend_url: str
 ) -> None:
     story = fresh_stories()[1]
     site = NewsSite()
     site.add_feed("/feed/", [story], form="rss2")
     site.add_articles([story])
     with site:
-        config = write_config(tmp_path, site)
+        config = write_config(tmp_path, site, store_url=backend_url)
         assert rasad("crawl", "--config", str(config)).returncode == 0
         (before,) = export(config, "--all")
         assert before["status"] == "new"
@@ -240,7 +254,7 @@ def serve_declaring(site: NewsSite, path: str, article: SiteArticle, canonical: 
 
 
 def test_a_page_declaring_a_stored_page_its_canonical_is_that_pages_duplicate(
-    tmp_path: Path,
+    tmp_path: Path, backend_url: str
 ) -> None:
     """rel=canonical / og:url naming another stored page of the same site (an AMP or mobile
     copy, a re-slugged or re-dated story) makes the page a duplicate of that one, whatever
@@ -262,7 +276,7 @@ def test_a_page_declaring_a_stored_page_its_canonical_is_that_pages_duplicate(
     assert not dedup.is_near_duplicate(by_text)
     homepage_only = replace(PRIVATE_ARTICLE, slug="duma-delegation")
     with site:
-        config = write_config(tmp_path, site)
+        config = write_config(tmp_path, site, store_url=backend_url)
         assert rasad("crawl", "--config", str(config)).returncode == 0
         first_url = site.url_for(stories[0])
         serve_declaring(site, "/live/lavrov-0.html", grown, first_url)

@@ -1,7 +1,10 @@
-"""The near-duplicate index on a real SQLite file (store/sqlite/dedup_index.py).
+"""The near-duplicate index on a real SQLite file (store/sqlite/dedup_index.py), and the same
+tests on PostgreSQL (store/postgres/dedup_index.py) where they are not about SQLite itself.
 
 The store's way of working is reproduced: autocommit connection, WAL, explicit
-``BEGIN IMMEDIATE`` ... ``COMMIT`` around each step, done by the caller.
+``BEGIN IMMEDIATE`` ... ``COMMIT`` around each step, done by the caller (on PostgreSQL: an
+autocommit connection and one transaction per step). `dedup_index` below hands each call to
+the module of the connection's backend, so each test reads the same on both.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import dedup_pairs
 import pytest
@@ -21,7 +25,37 @@ from monitor.judge import dedup
 from monitor.judge.dedup import Fingerprint
 from monitor.judge.seeds import Seed, load_seeds
 from monitor.text import arabic
-from store.sqlite import dedup_index
+from store.sqlite import dedup_index as sqlite_index
+
+#: What a second index of a document already indexed raises, per backend.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+try:
+    import psycopg
+
+    INTEGRITY_ERRORS += (psycopg.errors.UniqueViolation,)
+except ImportError:  # the PostgreSQL tests skip
+    pass
+
+
+class _ByConnection:
+    """`dedup_index.f(db, ...)`: store.sqlite's or store.postgres's `f`, by `db`'s kind."""
+
+    def __getattr__(self, name: str) -> Any:
+        function = getattr(sqlite_index, name)
+        if not callable(function):
+            return function  # a constant: the same on both (POSTING_CAP)
+
+        def call(db: Any, *args: Any, **kw: Any) -> Any:
+            if isinstance(db, sqlite3.Connection):
+                return function(db, *args, **kw)
+            from store.postgres import dedup_index as postgres_index
+
+            return getattr(postgres_index, name)(db, *args, **kw)
+
+        return call
+
+
+dedup_index = _ByConnection()
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -31,7 +65,11 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
-def tx(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def tx(db: Any) -> Iterator[Any]:
+    if not isinstance(db, sqlite3.Connection):
+        with db.transaction():
+            yield db
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
@@ -41,13 +79,45 @@ def tx(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     db.execute("COMMIT")
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    conn = connect(tmp_path / "rasad.db")
-    with tx(conn):
-        dedup_index.create_schema(conn)
+def _postgresql() -> Any:
+    """A connection to a new database holding the store's (empty) schema."""
+    from pg_server import postgresql_url
+
+    return psycopg.connect(postgresql_url(), autocommit=True)
+
+
+def reconnect(db: Any, tmp_path: Path) -> Any:
+    """A second connection to the database of `db`."""
+    if isinstance(db, sqlite3.Connection):
+        return connect(tmp_path / "rasad.db")
+    return psycopg.connect(db.info.dsn, autocommit=True)
+
+
+def another(db: Any, tmp_path: Path, name: str) -> Any:
+    """A connection to a new, empty index of the same backend as `db`."""
+    if not isinstance(db, sqlite3.Connection):
+        return _postgresql()
+    other = connect(tmp_path / f"{name}.db")
+    with tx(other):
+        sqlite_index.create_schema(other)
+    return other
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "postgresql":
+        conn = _postgresql()
+    else:
+        conn = connect(tmp_path / "rasad.db")
+        with tx(conn):
+            sqlite_index.create_schema(conn)
     yield conn
     conn.close()
+
+
+def sqlite_only(db: Any) -> None:
+    if not isinstance(db, sqlite3.Connection):
+        pytest.skip("about SQLite itself (its query plans, its VM steps)")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +169,7 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def test_add_exact_candidates_remove(db: sqlite3.Connection, seeds: list[Seed]) -> None:
+def test_add_exact_candidates_remove(db: Any, seeds: list[Seed]) -> None:
     with tx(db):
         for seed in seeds:
             dedup_index.add(db, seed.ref, fp_of(seed))
@@ -117,7 +187,7 @@ def test_add_exact_candidates_remove(db: sqlite3.Connection, seeds: list[Seed]) 
     assert db.execute("SELECT count(*) FROM dedup_bands").fetchone()[0] == 4 * dedup.BANDS
 
 
-def test_adding_again_reindexes_the_updated_text(db: sqlite3.Connection, seeds: list[Seed]) -> None:
+def test_adding_again_reindexes_the_updated_text(db: Any, seeds: list[Seed]) -> None:
     url = "https://example.org/a"
     with tx(db):
         dedup_index.add(db, url, fp_of(seeds[0]))
@@ -128,9 +198,7 @@ def test_adding_again_reindexes_the_updated_text(db: sqlite3.Connection, seeds: 
     assert db.execute("SELECT count(*) FROM dedup_bands").fetchone()[0] == dedup.BANDS
 
 
-def test_exact_copies_share_postings_and_hand_them_on(
-    db: sqlite3.Connection, seeds: list[Seed]
-) -> None:
+def test_exact_copies_share_postings_and_hand_them_on(db: Any, seeds: list[Seed]) -> None:
     fp = fp_of(seeds[3])
     copies = [f"https://outlet{i}.example/story" for i in range(3)]
     with tx(db):
@@ -146,7 +214,7 @@ def test_exact_copies_share_postings_and_hand_them_on(
     assert match is not None and not match.exact and match.doc in copies[1:]
 
 
-def test_short_and_empty_texts(db: sqlite3.Connection) -> None:
+def test_short_and_empty_texts(db: Any) -> None:
     caption = dedup.fingerprint("لقاء بوتين وكيم", "شاهد لحظة المصافحة في فلاديفوستوك")
     empty = dedup.fingerprint("كاريكاتير", "")
     with tx(db):
@@ -162,7 +230,7 @@ def test_short_and_empty_texts(db: sqlite3.Connection) -> None:
 
 
 def test_altered_copy_found_among_2000_other_documents(
-    tmp_path: Path, db: sqlite3.Connection, seeds: list[Seed]
+    tmp_path: Path, db: Any, seeds: list[Seed]
 ) -> None:
     with tx(db):
         assert dedup_index.add_many(db, ((s.ref, fp_of(s)) for s in seeds)) == 5
@@ -179,32 +247,29 @@ def test_altered_copy_found_among_2000_other_documents(
     match = dedup_index.find_duplicate(db, copy)
     assert match is not None and match.doc == seed.ref and match.similarity.containment > 0.9
     # Nothing of it lives in this process: a fresh connection to the file finds the same.
-    other = connect(tmp_path / "rasad.db")
+    other = reconnect(db, tmp_path)
     assert dedup_index.find_duplicate(other, copy) == match
     other.close()
     # And none of the shuffled texts is taken for a duplicate of a seed. (Asked of an index of
     # the seeds alone: in this one each text finds itself, an exact copy, first.)
     hits = [dedup_index.find_duplicate(db, fp) for _, fp in filler(200, seeds)]
     assert all(hit is not None and hit.exact for hit in hits)
-    only_seeds = connect(tmp_path / "seeds.db")
+    only_seeds = another(db, tmp_path, "seeds")
     with tx(only_seeds):
-        dedup_index.create_schema(only_seeds)
         dedup_index.add_many(only_seeds, ((s.ref, fp_of(s)) for s in seeds))
     assert all(dedup_index.find_duplicate(only_seeds, fp) is None for _, fp in filler(200, seeds))
     assert dedup_index.find_duplicate(only_seeds, copy) == match  # the copy is still found
     only_seeds.close()
 
 
-def test_add_many_refuses_a_document_indexed_before(
-    db: sqlite3.Connection, seeds: list[Seed]
-) -> None:
+def test_add_many_refuses_a_document_indexed_before(db: Any, seeds: list[Seed]) -> None:
     with tx(db):
         dedup_index.add(db, seeds[0].ref, fp_of(seeds[0]))
-    with pytest.raises(sqlite3.IntegrityError), tx(db):
+    with pytest.raises(INTEGRITY_ERRORS), tx(db):
         dedup_index.add_many(db, [(seeds[0].ref, fp_of(seeds[0]))])
 
 
-def test_stale_fingerprints_are_counted(db: sqlite3.Connection, seeds: list[Seed]) -> None:
+def test_stale_fingerprints_are_counted(db: Any, seeds: list[Seed]) -> None:
     with tx(db):
         dedup_index.add(db, seeds[0].ref, fp_of(seeds[0]))
         assert dedup_index.stale_count(db) == 0
@@ -217,9 +282,10 @@ def test_stale_fingerprints_are_counted(db: sqlite3.Connection, seeds: list[Seed
 # --------------------------------------------------------------------------------------------
 
 
-def test_every_statement_uses_an_index(db: sqlite3.Connection, seeds: list[Seed]) -> None:
+def test_every_statement_uses_an_index(db: Any, seeds: list[Seed]) -> None:
     """No statement of the index scans a whole table: the work per article does not grow with
     the number of stored articles (query plans, checked on what really ran)."""
+    sqlite_only(db)
     with tx(db):
         dedup_index.add_many(db, filler(300, seeds))
     ran: list[str] = []
@@ -246,7 +312,7 @@ def test_every_statement_uses_an_index(db: sqlite3.Connection, seeds: list[Seed]
 FULL_SCAN = re.compile(r"SCAN (dedup_fingerprints|dedup_bands|f)\b")
 
 
-def _vm_steps(db: sqlite3.Connection, call: Callable[[], object]) -> int:
+def _vm_steps(db: Any, call: Callable[[], object]) -> int:
     steps = 0
 
     def count() -> int:
@@ -260,10 +326,11 @@ def _vm_steps(db: sqlite3.Connection, call: Callable[[], object]) -> int:
     return steps
 
 
-def test_a_crowded_band_key_is_read_only_so_deep(db: sqlite3.Connection, seeds: list[Seed]) -> None:
+def test_a_crowded_band_key_is_read_only_so_deep(db: Any, seeds: list[Seed]) -> None:
     """Templated boilerplate can make thousands of documents share band keys. A query reads at
     most POSTING_CAP postings per key, so its cost stops growing with the crowd (measured in
     SQLite VM steps, not time)."""
+    sqlite_only(db)
     base = fp_of(seeds[0])
 
     def crowd(start: int, n: int) -> Iterator[tuple[str, Fingerprint]]:
@@ -280,7 +347,7 @@ def test_a_crowded_band_key_is_read_only_so_deep(db: sqlite3.Connection, seeds: 
     assert beyond <= at_cap * 1.2, (at_cap, beyond)
 
 
-def test_documents_are_the_only_identifiers(db: sqlite3.Connection, seeds: list[Seed]) -> None:
+def test_documents_are_the_only_identifiers(db: Any, seeds: list[Seed]) -> None:
     """doc is what the caller gave: "seed:<ID>" or a canonical URL, returned as is."""
     url = "https://www.alarabiya.net/ar/arab-and-world/2018/05/31/لافروف-في-بيونغ-يانغ.html"
     # Arabic in URLs is kept verbatim, not normalised: the normaliser would change this one
@@ -310,9 +377,7 @@ def test_documents_are_the_only_identifiers(db: sqlite3.Connection, seeds: list[
 
 
 @pytest.mark.parametrize("name", sorted(dedup_pairs.PAIRS))
-def test_the_index_decides_the_golden_pairs(
-    db: sqlite3.Connection, seeds: list[Seed], name: str
-) -> None:
+def test_the_index_decides_the_golden_pairs(db: Any, seeds: list[Seed], name: str) -> None:
     """The copies of seed 001 on either side of each threshold (tests/dedup_pairs.py): the
     index offers seed 001 as a candidate for every one, and finds it a duplicate exactly
     when the copy is on the duplicate side."""

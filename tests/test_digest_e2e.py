@@ -58,9 +58,12 @@ TREATY = SiteArticle(
 )
 
 
-def config_text(tmp_path: Path, sites: dict[str, NewsSite], port: int) -> Path:
+def config_text(
+    tmp_path: Path, sites: dict[str, NewsSite], port: int, store_url: str | None = None
+) -> Path:
+    url = store_url or f"sqlite:///{tmp_path}/rasad.db"
     text = (
-        f'[store]\nurl = "sqlite:///{tmp_path}/rasad.db"\n[crawl]\ndownload_delay = 0\n'
+        f'[store]\nurl = "{url}"\n[crawl]\ndownload_delay = 0\n'
         f'[digest]\nrecipients = ["{RECIPIENT}"]\nsender = "rasad@example.org"\n'
         f'smtp_host = "127.0.0.1"\nsmtp_port = {port}\nsmtp_timeout = 5\n'
     )
@@ -82,7 +85,7 @@ def urls_in(block: str) -> list[str]:
     return re.findall(r"http://127\.0\.0\.1:\d+/\S+", block)
 
 
-def test_crawl_then_digest_delivers_every_new_story_once(tmp_path: Path) -> None:
+def test_crawl_then_digest_delivers_every_new_story_once(tmp_path: Path, backend_url: str) -> None:
     first = NewsSite(site_name="الأولى")
     wire = NewsSite(site_name="وكالة الأنباء المتحدة")
     stories = fresh_stories()
@@ -95,7 +98,7 @@ def test_crawl_then_digest_delivers_every_new_story_once(tmp_path: Path) -> None
     wire.add_articles([*wire_copies, *seed_copies])
     server = MailServer(port=free_port())
     with first, wire:
-        config = config_text(tmp_path, {"first": first, "wire": wire}, server.port)
+        config = config_text(tmp_path, {"first": first, "wire": wire}, server.port, backend_url)
         crawl = rasad("crawl", "--config", str(config))
         assert crawl.returncode == 0, crawl.stdout + crawl.stderr
         stored = export(config, "--all")

@@ -20,13 +20,17 @@ from fixture_site import (
 )
 from test_crawl_e2e import export, rasad, write_config
 
+from store import open_store
+
 pytestmark = pytest.mark.slow
 
 
-def test_an_unchanged_repoll_costs_one_conditional_request_per_feed(tmp_path: Path) -> None:
+def test_an_unchanged_repoll_costs_one_conditional_request_per_feed(
+    tmp_path: Path, backend_url: str
+) -> None:
     ant = load_ant_articles(24, seed=11) if shared_data_dir() else []
     with demo_site(ant) as site:
-        config = write_config(tmp_path, site)
+        config = write_config(tmp_path, site, store_url=backend_url)
         assert rasad("crawl", "--config", str(config)).returncode == 0
         stored = len(export(config, "--all"))
 
@@ -71,10 +75,10 @@ def test_an_unchanged_repoll_costs_one_conditional_request_per_feed(tmp_path: Pa
         assert not site.requests("/robots.txt")
 
 
-def test_retry_after_on_a_feed_is_honoured_on_later_runs(tmp_path: Path) -> None:
+def test_retry_after_on_a_feed_is_honoured_on_later_runs(tmp_path: Path, backend_url: str) -> None:
     with seed_site() as site:
         site.set_response("/busy.xml", 429, "", headers={"Retry-After": "3600"})
-        config = write_config(tmp_path, site, feeds=["/feed/", "/busy.xml"])
+        config = write_config(tmp_path, site, feeds=["/feed/", "/busy.xml"], store_url=backend_url)
         first = rasad("crawl", "--config", str(config))
         assert first.returncode == 1
         assert "HTTP 429" in first.stdout and "Retry-After: not before" in first.stdout
@@ -181,19 +185,19 @@ def test_a_news_sitemap_source(tmp_path: Path) -> None:
         assert all(published.values())
 
 
-def test_due_only_crawls_skip_feeds_whose_interval_has_not_passed(tmp_path: Path) -> None:
+def test_due_only_crawls_skip_feeds_whose_interval_has_not_passed(
+    tmp_path: Path, backend_url: str
+) -> None:
     with seed_site() as site:
-        config = write_config(tmp_path, site, interval="30m")
+        config = write_config(tmp_path, site, interval="30m", store_url=backend_url)
         assert rasad("crawl", "--config", str(config), "--due-only").returncode == 0
         site.clear_requests()
         result = rasad("crawl", "--config", str(config), "--due-only")
         assert result.returncode == 0, result.stdout
         assert site.requests() == []  # polled a moment ago: not due for a while
-        report = json.loads(
-            sqlite3.connect(tmp_path / "rasad.db")
-            .execute("SELECT report FROM runs ORDER BY id DESC")
-            .fetchone()[0]
-        )
+        store = open_store(backend_url, read_only=True)
+        report = json.loads(store.runs(1)[0]["report"])
+        store.close()
         assert report["sources"][0]["not_due"] == len(site.feeds)
         # without --due-only (cron's plain crawl) every healthy feed is polled
         assert rasad("crawl", "--config", str(config)).returncode == 0

@@ -119,12 +119,12 @@ def narrowed_lexicon(tmp_path: Path) -> Path:
     return path
 
 
-def test_rescore_moves_articles_when_the_lexicon_changes(tmp_path: Path) -> None:
+def test_rescore_moves_articles_when_the_lexicon_changes(tmp_path: Path, backend_url: str) -> None:
     site = NewsSite()
     site.add_feed("/feed/", fresh_stories(), form="rss2")
     site.add_articles(fresh_stories())
     with site:
-        config = write_config(tmp_path, site)
+        config = write_config(tmp_path, site, store_url=backend_url)
         assert rasad("crawl", "--config", str(config)).returncode == 0
     assert len(export(config)) == 3
     edited = tmp_path / "edited.toml"

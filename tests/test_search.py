@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,13 +15,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_store_contract import BACKENDS
 
 from monitor.cli import main
 from monitor.deliver.search import _densest, parse, snippet
 from monitor.errors import UsageError
 from monitor.text import search_terms
+from store import open_store
 from store.base import StoredArticle
-from store.sqlite import SQLiteStore
+from store.protocols import Store
 
 NOW = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
 
@@ -73,16 +76,21 @@ CORPUS = [
 ]
 
 
+@pytest.fixture(params=sorted(BACKENDS))
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return BACKENDS[request.param](tmp_path)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    s = SQLiteStore(tmp_path / "rasad.db")
+def store(store_url: str) -> Iterator[Store]:
+    s = open_store(store_url)
     for a in CORPUS:
         s.add(a)
     yield s
     s.close()
 
 
-def found(store: SQLiteStore, q: str, **kw: object) -> list[int]:
+def found(store: Store, q: str, **kw: object) -> list[int]:
     hits = store.search(parse(q), **kw)  # type: ignore[arg-type]
     return [int(h.article.url.rsplit("/", 1)[1]) for h in hits]
 
@@ -91,16 +99,16 @@ def found(store: SQLiteStore, q: str, **kw: object) -> list[int]:
 
 
 @pytest.mark.parametrize("q", ["بوتين", "بوتن", "لبوتين", "وبوتين", "البوتين"])
-def test_spellings_of_putin_find_the_same_article(store: SQLiteStore, q: str) -> None:
+def test_spellings_of_putin_find_the_same_article(store: Store, q: str) -> None:
     assert found(store, q) == [1]
 
 
 @pytest.mark.parametrize("q", ["كيم جونج أون", "كيم جونغ اون", '"كيم يونغ أون"', "كيم أون"])
-def test_spellings_of_kim_jong_un(store: SQLiteStore, q: str) -> None:
+def test_spellings_of_kim_jong_un(store: Store, q: str) -> None:
     assert found(store, q) == [3]
 
 
-def test_hamza_ta_marbuta_alef_maqsura_clitics_and_suffixes(store: SQLiteStore) -> None:
+def test_hamza_ta_marbuta_alef_maqsura_clitics_and_suffixes(store: Store) -> None:
     assert found(store, "الى العاصمه الكوريه") == [1]  # إلى / العاصمة / الكورية
     assert found(store, "وبموسكو") == [2]
     assert found(store, "نظيرتها") == [2]  # نظيرته: the same stem
@@ -111,7 +119,7 @@ def test_hamza_ta_marbuta_alef_maqsura_clitics_and_suffixes(store: SQLiteStore) 
     ) == [5]
 
 
-def test_headline_outranks_text(store: SQLiteStore, tmp_path: Path) -> None:
+def test_headline_outranks_text(store: Store, tmp_path: Path) -> None:
     store.add(art(6, "جسر تومين يفتتح", "افتتح الجسر الجديد."))
     assert found(store, "تومين")[0] == 6
 
@@ -119,7 +127,7 @@ def test_headline_outranks_text(store: SQLiteStore, tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- the query language
 
 
-def test_phrases_or_prefix_and_exclusion(store: SQLiteStore) -> None:
+def test_phrases_or_prefix_and_exclusion(store: Store) -> None:
     assert found(store, '"جسر تومين"') == [2]
     assert found(store, '"تومين جسر"') == []  # a phrase keeps its order
     assert sorted(found(store, "لافروف OR بوتين")) == [1, 2]
@@ -169,7 +177,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("q", HOSTILE)
-def test_operator_soup_never_reaches_fts(store: SQLiteStore, q: str) -> None:
+def test_operator_soup_never_reaches_fts(store: Store, q: str) -> None:
     try:
         query = parse(q)
     except UsageError as exc:
@@ -182,7 +190,7 @@ def test_operator_soup_never_reaches_fts(store: SQLiteStore, q: str) -> None:
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.text(max_size=80))
-def test_any_string_is_a_query_or_a_usage_error(store: SQLiteStore, q: str) -> None:
+def test_any_string_is_a_query_or_a_usage_error(store: Store, q: str) -> None:
     try:
         query = parse(q)
     except UsageError:
@@ -193,7 +201,7 @@ def test_any_string_is_a_query_or_a_usage_error(store: SQLiteStore, q: str) -> N
 # ---------------------------------------------------------------------- filters and index upkeep
 
 
-def test_filters(store: SQLiteStore) -> None:
+def test_filters(store: Store) -> None:
     every = ("new", "duplicate", "off_topic")
     assert found(store, "موسكو", sources=["beta"]) == [2]
     assert sorted(found(store, "كوري*", statuses=every)) == [1, 2, 3, 4]
@@ -205,17 +213,17 @@ def test_filters(store: SQLiteStore) -> None:
     assert found(store, "كوري*", statuses=every, sort="date", limit=2, offset=1) == [2, 3]
 
 
-def test_an_edit_in_place_and_a_rejudge_keep_the_index_right(store: SQLiteStore) -> None:
+def test_an_edit_in_place_and_a_rejudge_keep_the_index_right(store: Store) -> None:
     store.add(replace(CORPUS[0], text="نص جديد عن شويغو في بيونغ يانغ."))
     assert found(store, "شويغو") == [1] and found(store, "فلاديمير") == []
     store.rejudge(CORPUS[2].url, "off_topic", 0.1, None)
     assert found(store, "مصنعا") == [] and found(store, "مصنعا", statuses=["off_topic"]) == [3]
 
 
-def test_reindex_and_the_version_mark(store: SQLiteStore) -> None:
+def test_reindex_and_the_version_mark(store: Store) -> None:
     assert store.index_version() == search_terms.version()
-    store._db.execute("DELETE FROM article_search")  # an index that drifted
-    store._db.execute("UPDATE state SET value = 'old' WHERE key = 'search.version'")
+    store._db.execute("DELETE FROM article_search")  # type: ignore[attr-defined]  # drifted
+    store._db.execute("UPDATE state SET value = 'old' WHERE key = 'search.version'")  # type: ignore[attr-defined]
     assert found(store, "بوتين") == [] and store.index_version() == "old"
     assert store.reindex() == len(CORPUS)
     assert found(store, "بوتين") == [1] and store.index_version() == search_terms.version()
@@ -252,10 +260,10 @@ def test_snippets_mark_both_words_of_a_name_the_normaliser_joins() -> None:
 # ---------------------------------------------------------------------- the command
 
 
-def write_config(tmp_path: Path) -> Path:
+def write_config(tmp_path: Path, store_url: str) -> Path:
     path = tmp_path / "rasad.toml"
     path.write_text(
-        f'[store]\nurl = "sqlite:///{tmp_path}/rasad.db"\n'
+        f'[store]\nurl = "{store_url}"\n'
         '[[sources]]\nname = "alpha"\ntitle = "ألفا"\nfeeds = ["http://a.example/f"]\n'
         '[[sources]]\nname = "beta"\ntitle = "بيتا"\nfeeds = ["http://b.example/f"]\n',
         encoding="utf-8",
@@ -264,9 +272,9 @@ def write_config(tmp_path: Path) -> Path:
 
 
 def test_the_command_text_and_json(
-    store: SQLiteStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    store: Store, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = str(write_config(tmp_path))
+    config = str(write_config(tmp_path, store_url))
     assert main(["search", "-c", config, "لبوتين"]) == 0
     out = capsys.readouterr()
     assert out.err == "" and "1. " in out.out and "«بوتين»" in out.out and "ألفا" in out.out
@@ -292,31 +300,32 @@ def test_the_command_text_and_json(
     ],
 )
 def test_usage_errors_are_one_line_exit_2(
-    store: SQLiteStore,
+    store: Store,
+    store_url: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     argv: list[str],
     said: str,
 ) -> None:
-    assert main(["search", "-c", str(write_config(tmp_path)), *argv]) == 2
+    assert main(["search", "-c", str(write_config(tmp_path, store_url)), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert said in err[-1], err
 
 
 @pytest.mark.parametrize("q", HOSTILE[:20])
 def test_hostile_queries_at_the_command(
-    store: SQLiteStore, tmp_path: Path, capsys: pytest.CaptureFixture[str], q: str
+    store: Store, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], q: str
 ) -> None:
-    code = main(["search", "-c", str(write_config(tmp_path)), "--", q])
+    code = main(["search", "-c", str(write_config(tmp_path, store_url)), "--", q])
     err = capsys.readouterr().err
     assert code in (0, 2) and "Traceback" not in err and len(err.splitlines()) <= 1
 
 
 def test_a_stale_index_says_so_and_reindex_fixes_it(
-    store: SQLiteStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    store: Store, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store._db.execute("UPDATE state SET value = 'old' WHERE key = 'search.version'")
-    config = str(write_config(tmp_path))
+    store._db.execute("UPDATE state SET value = 'old' WHERE key = 'search.version'")  # type: ignore[attr-defined]
+    config = str(write_config(tmp_path, store_url))
     assert main(["search", "-c", config, "بوتين"]) == 0
     assert "rasad reindex" in capsys.readouterr().err
     assert main(["reindex", "-c", config]) == 0
@@ -348,13 +357,14 @@ def respelled(word: str, rng: random.Random) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_known_item_search_finds_respelled_articles_in_the_top_3(
-    tmp_path: Path, summary_lines: dict[str, list[str]]
+    tmp_path: Path, summary_lines: dict[str, list[str]], backend: str
 ) -> None:
     from fixture_site import load_ant_articles
 
     articles = load_ant_articles(1500, seed=11)
-    s = SQLiteStore(tmp_path / "ant.db")
+    s = open_store(BACKENDS[backend](tmp_path))
     for n, a in enumerate(articles):
         s.add(art(n, a.title, a.text, fetched=NOW, published=NOW))
     rng = random.Random(5)
@@ -378,7 +388,7 @@ def test_known_item_search_finds_respelled_articles_in_the_top_3(
     share = top3 / trials
     summary_lines.setdefault("known-item search (tests/test_search.py)", []).append(
         f"{top3}/{trials} respelled 3-4 word queries found their article in the top 3"
-        f" ({share:.1%}) among {len(articles)} ANT articles"
+        f" ({share:.1%}) among {len(articles)} ANT articles ({backend})"
     )
     assert trials >= 200 and share >= 0.95, (share, misses[:10])
 

@@ -45,10 +45,17 @@ def _sqlite(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'rasad.db'}"
 
 
+def _postgresql(tmp_path: Path) -> str:
+    """A fresh database on the session's throwaway server (tests/pg_server.py), or a skip."""
+    from pg_server import postgresql_url
+
+    return postgresql_url(tmp_path)
+
+
 # backend name -> the URL of a fresh, empty store of that kind. A PostgreSQL store plugs in
 # here as "postgresql": a function that starts (or finds) a server on 127.0.0.1 and returns
 # the URL of an empty database, or calls pytest.skip with the reason it cannot.
-BACKENDS: dict[str, Callable[[Path], str]] = {"sqlite": _sqlite}
+BACKENDS: dict[str, Callable[[Path], str]] = {"sqlite": _sqlite, "postgresql": _postgresql}
 
 
 @pytest.fixture(params=sorted(BACKENDS))

@@ -22,7 +22,19 @@ from importlib import metadata
 from types import ModuleType
 
 from monitor import early_signals
-from monitor.cli import crawl, digest, export, rescore, runs, schedule, search, serve, sources
+from monitor.cli import (
+    crawl,
+    digest,
+    export,
+    migrate,
+    rescore,
+    runs,
+    schedule,
+    search,
+    serve,
+    sources,
+    worker,
+)
 from monitor.cli._common import add_common_options
 from monitor.config.loader import Config, load_config
 from monitor.errors import ConfigError, LockHeld, RasadError, StoreError, UsageError
@@ -37,6 +49,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     digest,
     schedule,
     serve,
+    worker,
+    migrate,
 )
 
 

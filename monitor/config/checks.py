@@ -26,15 +26,31 @@ def sqlite_path(store_url: str) -> Path:
 
 
 def store_url(url: str) -> None:
-    """A store this version can open: a SQLite file whose directory can exist."""
+    """A store this version can open: a SQLite file whose directory can exist, or a
+    PostgreSQL database (``postgresql://`` or ``postgres://``, as libpq reads them)."""
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         _sqlite_file(url)
         return
     if url.startswith(("postgresql://", "postgres://")):
-        raise ValueError(
-            "the PostgreSQL store is not available in this version; use sqlite:///path/to/rasad.db"
-        )
-    raise ValueError(f"unsupported store URL {url!r}; expected sqlite:///path/to/rasad.db")
+        _postgres_url(url)
+        return
+    raise ValueError(
+        f"unsupported store URL {url!r}; expected sqlite:///path/to/rasad.db"
+        " or postgresql://user@host:5432/rasad"
+    )
+
+
+def _postgres_url(url: str) -> None:
+    """A PostgreSQL URL libpq can read; whether the server answers is for the store to say."""
+    if invisible(url):
+        raise ValueError("the store URL contains a control or invisible character")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"not a valid PostgreSQL URL ({exc})") from None
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        raise ValueError("names no database; name one such as postgresql://user@host:5432/rasad")
 
 
 def _sqlite_file(url: str) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "Config",
     "CrawlSettings",
     "DigestSettings",
+    "QueueSettings",
     "RelevanceSettings",
     "Setting",
     "Source",
@@ -130,12 +131,21 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    """[queue]: scale-out; `url` None means one process fetches everything."""
+
+    url: str | None = default("queue", "url")
+    lease: float = default("queue", "lease")
+
+
+@dataclass(frozen=True)
 class Config:
     store_url: str = DEFAULT_STORE_URL
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     sources: tuple[Source, ...] = ()
     digest: DigestSettings = field(default_factory=DigestSettings)
     relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
     path: str | None = None  # the file it came from, None for built-in defaults
 
     def source(self, name: str) -> Source:
@@ -231,6 +241,7 @@ def parse_config(
     crawl = CrawlSettings(**_section(data, "crawl", where))
     digest = DigestSettings(**_section(data, "digest", where))
     relevance = RelevanceSettings(**_section(data, "relevance", where))
+    queue = QueueSettings(**_section(data, "queue", where))
     _check(checks.store_url, store["url"], where, "store.url")
     _check(checks.lexicon, relevance.lexicon, where, "relevance.lexicon")
     _check(
@@ -247,6 +258,7 @@ def parse_config(
         sources=_sources(data.get("sources"), sources_where or where),
         digest=digest,
         relevance=relevance,
+        queue=queue,
         path=where,
     )
 

@@ -66,6 +66,17 @@ def _languages(values: list[Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
+def _queue_url(value: str) -> str:
+    """[queue] url: a Redis URL (the only queue engine; see docs/scale-out)."""
+    scheme, sep, rest = value.strip().partition("://")
+    if not sep or scheme not in ("redis", "rediss", "unix") or not rest.strip("/"):
+        raise ValueError(
+            f"{value!r} is not a Redis URL; expected redis://host:6379/0 "
+            "(or rediss://, unix:///path/redis.sock)"
+        )
+    return value.strip()
+
+
 # section -> key -> Setting. `sources` is a list of tables ([[sources]]), one per outlet.
 SETTINGS: dict[str, dict[str, Setting]] = {
     "store": {
@@ -266,6 +277,25 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             "an HTTPS endpoint that records opt-outs: enables one-click List-Unsubscribe "
             "(RFC 8058); without it the header offers `mailto:` the sender",
             rules.https_url,
+        ),
+    },
+    # scale-out (issue 15): absent, `rasad crawl` fetches every page itself
+    "queue": {
+        "url": Setting(
+            (str,),
+            None,
+            "a Redis server shared by the coordinator (`rasad crawl`, `rasad schedule`) and "
+            "every `rasad worker`: `redis://host:6379/0` (`rediss://` for TLS, "
+            "`unix:///path/redis.sock`); set, `rasad crawl` polls the feeds and queues the "
+            "article pages for the workers instead of fetching them",
+            _queue_url,
+        ),
+        "lease": Setting(
+            (int, float),
+            60,
+            "seconds a worker holds a page it took (renewed while it works on it); a worker "
+            "killed with a page in hand gives it back to the queue this long after",
+            rules.positive,
         ),
     },
 }

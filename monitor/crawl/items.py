@@ -9,9 +9,19 @@ writes it. The raw bytes go no further than extraction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from monitor.judge.dedup import Fingerprint
 from monitor.models import Article, FeedEntry, Verdict
+
+
+def response_headers(response: Any) -> dict[str, str]:
+    """A Scrapy response's headers as the lower-cased str -> str mapping a FetchedPage keeps
+    (the last value of a repeated header, as Scrapy's Headers.get gives it)."""
+    return {
+        key.decode("latin-1").lower(): (response.headers.get(key) or b"").decode("latin-1")
+        for key in response.headers
+    }
 
 
 @dataclass(frozen=True)

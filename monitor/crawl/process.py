@@ -15,6 +15,7 @@ from monitor.crawl.failures import StoreWriteFailed
 from monitor.crawl.report import RunReport
 from monitor.crawl.run import CrawlRun
 from monitor.judge.seeds import load_seeds
+from monitor.queue.coordinator import QueuedCrawlRun
 from store import Store
 
 
@@ -110,7 +111,8 @@ def run_crawl(
     (`rasad schedule` runs each crawl as a subprocess for that reason).
     """
     started = time.monotonic()
-    run = CrawlRun(
+    # scale-out ([queue] url): article pages go to the shared queue, `rasad worker`s fetch them
+    run = (QueuedCrawlRun if config.queue.url else CrawlRun)(
         config,
         store,
         [s for s in sources if s.enabled],
@@ -122,6 +124,9 @@ def run_crawl(
     run.store.load_seeds(load_seeds())
     run_id = run.store.start_run(run.clock(), [s.name for s in run.sources])
     reason = "shutdown" if STOP.received else _crawl(run, config, verbose, log_file)
+    if isinstance(run, QueuedCrawlRun):  # wait for the workers; their counts join the report
+        with STOP.installed():  # Scrapy's signal handlers went with its reactor
+            reason = run.drain(reason, lambda: STOP.received is not None)
     run.report.seconds = time.monotonic() - started
     # only a crawl Scrapy itself says finished is complete: a second SIGTERM stops the
     # reactor before the spider closes, and leaves no reason at all
@@ -164,6 +169,35 @@ def _crawl(run: CrawlRun, config: Config, verbose: bool, log_file: str | None) -
 
     crawler.signals.connect(started, signal=signals.engine_started, weak=False)
     process.crawl(crawler, run=run)
+    process.start()
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    return str(reason) if reason is not None else None
+
+
+def run_worker(
+    run: Any,
+    config: Config,
+    *,
+    concurrency: int,
+    idle_exit: float | None = None,
+    verbose: bool = False,
+    log_file: str | None = None,
+) -> str | None:
+    """`rasad worker`: the worker spider over `run` (a `monitor.queue.worker_run.WorkerRun`)
+    until it is stopped; Scrapy's finish reason ("shutdown" after SIGTERM or Ctrl-C)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from monitor.settings import scrapy_settings
+
+    settings = scrapy_settings(config, verbose=verbose, log_file=log_file)
+    settings.set("CONCURRENT_REQUESTS", max(concurrency, 1), priority="cmdline")
+    # the per-host delay is kept across all workers by the queue's host slots, claimed just
+    # before each request is handed to Scrapy; a local (randomised) delay on top would only
+    # send a claimed request late, closer to the next worker's
+    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("worker")  # by name: crawl/ never imports spiders/
+    process.crawl(crawler, run=run, concurrency=concurrency, idle_exit=idle_exit)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     return str(reason) if reason is not None else None
