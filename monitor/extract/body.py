@@ -21,7 +21,7 @@ from lxml import etree
 from trafilatura.settings import Document
 
 from monitor.errors import ExtractionError
-from monitor.extract.page import clean_line, fold, match_key
+from monitor.extract.page import alnum_key, clean_line, fold, match_key
 
 # Chosen by measurement on ../shared/data/pages (see tests/test_extract.py): the balanced default
 # keeps every gold paragraph; favor_precision loses the whole body of a short jawharafm page;
@@ -172,21 +172,23 @@ def clean_body(raw: str, headlines: Iterable[str] = ()) -> str:
     in_link_list = False
     for line in raw.splitlines():
         paragraph = _INLINE_READ_ALSO.sub("", clean_line(line))
-        key = match_key(paragraph)
-        if in_link_list and _is_headline_like(paragraph):
+        # each paragraph is folded and counted once; every test below reads these
+        folded = fold(paragraph)
+        key = alnum_key(folded)
+        words = len(paragraph.split())
+        if in_link_list and _is_headline_like(paragraph, words):
             continue
-        in_link_list = _is_link_list_label(paragraph)
-        if not key or key in seen or key in headline_keys or _is_boilerplate(paragraph):
+        in_link_list = _is_link_list_label(folded, words)
+        if not key or key in seen or key in headline_keys or _is_boilerplate(folded, words):
             continue
-        if len(paragraph.split()) >= 8:
+        if words >= 8:
             seen.add(key)
         paragraphs.append(paragraph)
     return "\n\n".join(_trim_edges(paragraphs))
 
 
-def _is_boilerplate(paragraph: str) -> bool:
-    words = len(paragraph.split())
-    folded = fold(paragraph)
+def _is_boilerplate(folded: str, words: int) -> bool:
+    """Whether a paragraph (`folded` by page.fold, `words` long) is furniture."""
     return (
         (words <= 25 and _LINK_INTRO.match(folded) is not None)
         or (words <= 6 and _FURNITURE.match(folded) is not None)
@@ -195,13 +197,13 @@ def _is_boilerplate(paragraph: str) -> bool:
     )
 
 
-def _is_link_list_label(paragraph: str) -> bool:
+def _is_link_list_label(folded: str, words: int) -> bool:
     """A bare "اقرأ أيضا:" / "الأكثر قراءة" line: the headlines it introduces follow it."""
-    return len(paragraph.split()) <= 4 and _LINK_INTRO.match(fold(paragraph)) is not None
+    return words <= 4 and _LINK_INTRO.match(folded) is not None
 
 
-def _is_headline_like(paragraph: str) -> bool:
-    return len(paragraph.split()) <= 20 and not paragraph.endswith(_SENTENCE_END)
+def _is_headline_like(paragraph: str, words: int) -> bool:
+    return words <= 20 and not paragraph.endswith(_SENTENCE_END)
 
 
 def _is_edge_stub(paragraph: str) -> bool:

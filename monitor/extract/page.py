@@ -126,8 +126,13 @@ def fold(text: str) -> str:
 
 def match_key(text: str) -> str:
     """Letters and digits only, folded: two titles differing in quotes or spacing are equal."""
+    return alnum_key(fold(text))
+
+
+def alnum_key(folded: str) -> str:
+    """match_key of a text already folded (see `fold`)."""
     # `[\W_]` is exactly "not str.isalnum()" for str patterns; one C pass, not a Python loop
-    return _NOT_ALNUM.sub("", fold(text))
+    return _NOT_ALNUM.sub("", folded)
 
 
 # ── metadata read from the tree ────────────────────────────────────────────────────────────────
