@@ -463,8 +463,8 @@ class Overhead:
 def measure_overhead(site: Any, pages: list[Any], passes: int = 3) -> Overhead:
     """CPU ms/page (time.process_time; median of `passes`) of (a) trafilatura alone, called as
     rasad calls it (monitor.extract.body.TRAFILATURA_OPTIONS) on the page bytes, and (b) what
-    rasad does with each page: extract_article, judge, fingerprint and text_hash, called as
-    monitor/crawl/pipelines.py calls them."""
+    rasad does with each page: extract_article, judge, fingerprint, text_hash and the search
+    index terms, as monitor/crawl/prepare.py calls them in a worker process."""
     import trafilatura
 
     from monitor.errors import ExtractionError
@@ -474,6 +474,7 @@ def measure_overhead(site: Any, pages: list[Any], passes: int = 3) -> Overhead:
     from monitor.judge.relevance import judge, load_lexicon
     from monitor.judge.seeds import text_hash
     from monitor.models import FeedEntry
+    from monitor.text.search_terms import index_text
 
     lexicon = load_lexicon()
     work = []
@@ -491,7 +492,7 @@ def measure_overhead(site: Any, pages: list[Any], passes: int = 3) -> Overhead:
         return time.process_time() - started
 
     def full() -> tuple[float, dict[str, float], int]:
-        parts = dict.fromkeys(("extract", "judge", "fingerprint", "text_hash"), 0.0)
+        parts = dict.fromkeys(("extract", "judge", "fingerprint", "text_hash", "search"), 0.0)
         failed = 0
         clock = time.process_time
         for body, url, headers, entry in work:
@@ -509,7 +510,10 @@ def measure_overhead(site: Any, pages: list[Any], passes: int = 3) -> Overhead:
             t3 = clock()
             text_hash(article.text)
             t4 = clock()
-            for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            index_text(article.title), index_text(article.text)
+            t5 = clock()
+            spans = (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
+            for name, seconds in zip(parts, spans, strict=True):
                 parts[name] += seconds
         return sum(parts.values()), parts, failed
 
