@@ -446,6 +446,7 @@ def test_a_crawl_losing_its_session_inside_a_write_stops_with_one_line(tmp_path:
         lines = [line for line in (out + err).splitlines() if "lost during a write" in line]
         assert lines, out + err
         assert err.count("\n") == 1 and err.startswith("rasad: store write failed: "), err
+        assert "PostgreSQL server is up and reachable" in err and "disk" not in err, err
         assert all(blocked not in r["url"] for r in export(config, "--all"))
         # the next run stores what the stopped one left pending
         again = rasad("crawl", "--config", str(config))

@@ -75,8 +75,11 @@ def describe_store_error(exc: BaseException) -> str:
     """One line for a failed store call, with what to do next."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     low = text.lower()
+    own_hint: str = getattr(exc, "hint", "")  # a store that knows better says what to do
     if "full" in low or "no space" in low or "too large" in low:
         hint = "free some disk space, then run rasad crawl again"
+    elif own_hint:
+        hint = own_hint
     elif "i/o" in low:
         hint = "check free space and the disk holding the store, then run rasad crawl again"
     elif "locked" in low or "busy" in low:

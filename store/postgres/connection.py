@@ -118,9 +118,13 @@ _SERVER_ERRORS: Final = (psycopg.OperationalError, psycopg.InterfaceError)
 class ConnectionLost(StoreError):
     """The connection to the server broke during a write step: the step is not retried."""
 
+    hint = "check that the PostgreSQL server is up and reachable, then run rasad crawl again"
+
 
 class ServerFailed(StoreError):
     """The server failed a statement (or could not be reached again after a loss)."""
+
+    hint = "check the PostgreSQL server (its log says why), then run rasad crawl again"
 
 
 def _failed(store: PGConnection, exc: BaseException, *, writing: bool = True) -> StoreError:
