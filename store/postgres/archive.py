@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -42,6 +43,7 @@ from monitor.judge import dedup
 from monitor.judge.dedup import Candidate, Fingerprint, fingerprint
 from monitor.judge.seeds import text_hash
 from monitor.text import urls
+from store.adding import add_judged
 from store.base import STATUSES, AddOutcome, Status, StoredArticle, Written
 from store.postgres import dedup_index, fts, stories
 from store.postgres.connection import DB, PGConnection, lock_key, ts
@@ -93,31 +95,15 @@ class PGArchive(PGConnection):
                 " WHERE canonical_url = %s",
                 (article.canonical_url,),
             ).fetchone()
-            if stored is None and dedup.can_be_duplicate(article.status):
-                # the declared original wins (dedup.decide), so the index is asked only without
-                declared = _declared(db, declared_original, article.text)
-                match = dedup.decide(declared, None if declared else _indexed(db, fp))
-                if match is not None:
-                    article = replace(
-                        article,
-                        status="duplicate",
-                        duplicate_of=match.doc,
-                        similarity=match.similarity,
-                    )
-            if stored is None:
-                article = replace(article, story=stories.story_of(db, article))
-            written = _write(db, article, fp)
-        if stored is not None:  # edited in place: the earlier outcome stands
-            return AddOutcome(
-                written,
-                stored["status"],
-                stored["duplicate_of"],
-                stored["similarity"],
-                stored["story"],
+            return add_judged(
+                article,
+                fp,
+                stored,
+                declared=lambda: _declared(db, declared_original, article.text),
+                indexed=lambda: _indexed(db, fp),
+                story_of=partial(stories.story_of, db),
+                write=partial(_write, db),
             )
-        return AddOutcome(
-            written, article.status, article.duplicate_of, article.similarity, article.story
-        )
 
     def add(self, article: StoredArticle, fp: Fingerprint | None = None) -> Written:
         """Store an article with the outcome it carries (see `store.protocols.Archive.add`)."""

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from sqlite3 import Connection, Row
 from typing import Any
 
@@ -24,6 +25,7 @@ from monitor.judge import dedup
 from monitor.judge.dedup import Candidate, Fingerprint, fingerprint
 from monitor.judge.seeds import text_hash
 from monitor.text import urls
+from store.adding import add_judged
 from store.base import STATUSES, AddOutcome, Status, StoredArticle, Written
 from store.sqlite import dedup_index, fts, stories
 from store.sqlite.connection import SQLiteConnection, from_iso, iso
@@ -48,31 +50,15 @@ class SQLiteArchive(SQLiteConnection):
                 " WHERE canonical_url = ?",
                 (article.canonical_url,),
             ).fetchone()
-            if stored is None and dedup.can_be_duplicate(article.status):
-                # the declared original wins (dedup.decide), so the index is asked only without
-                declared = self._declared(db, declared_original, article.text)
-                match = dedup.decide(declared, None if declared else self._indexed(db, fp))
-                if match is not None:
-                    article = replace(
-                        article,
-                        status="duplicate",
-                        duplicate_of=match.doc,
-                        similarity=match.similarity,
-                    )
-            if stored is None:
-                article = replace(article, story=stories.story_of(db, article))
-            written = self._write(db, article, fp)
-        if stored is not None:  # edited in place: the earlier outcome stands
-            return AddOutcome(
-                written,
-                stored["status"],
-                stored["duplicate_of"],
-                stored["similarity"],
-                stored["story"],
+            return add_judged(
+                article,
+                fp,
+                stored,
+                declared=lambda: self._declared(db, declared_original, article.text),
+                indexed=lambda: self._indexed(db, fp),
+                story_of=partial(stories.story_of, db),
+                write=partial(self._write, db),
             )
-        return AddOutcome(
-            written, article.status, article.duplicate_of, article.similarity, article.story
-        )
 
     def add(self, article: StoredArticle, fp: Fingerprint | None = None) -> Written:
         """Store an article with the outcome it carries (see `store.protocols.Archive.add`)."""
