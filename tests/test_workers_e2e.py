@@ -232,6 +232,23 @@ def test_a_worker_needs_a_queue(tmp_path: Path) -> None:
     assert "needs a shared queue: set [queue] url" in result.stderr
 
 
+def test_a_queue_that_cannot_be_reached_is_one_line_for_crawl_and_worker(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with NewsSite() as site:
+        config = write_config(tmp_path, site, queue=f"redis://127.0.0.1:{port}/0")
+        for command in ("crawl", "worker"):
+            result = rasad(command, "--config", str(config), timeout=60)
+            assert result.returncode == 1, (command, result.stdout + result.stderr)
+            assert result.stderr.count("\n") == 1, (command, result.stderr)
+            assert f"127.0.0.1:{port}" in result.stderr and "redis-server" in result.stderr
+            assert "Traceback" not in result.stdout + result.stderr
+        assert site.article_requests() == [], "nothing is fetched without the queue"
+
+
 def test_the_report_summed_over_workers_is_the_single_process_report(
     redis_url: str, tmp_path: Path
 ) -> None:
