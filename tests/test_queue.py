@@ -166,3 +166,54 @@ def test_queue_url_is_checked(tmp_path: Path) -> None:
         parse_config({"queue": {"url": "amqp://127.0.0.1/"}}, where="rasad.toml")
     with pytest.raises(ConfigError, match=r"queue\.lease"):
         parse_config({"queue": {"lease": 0}}, where="rasad.toml")
+
+
+def test_a_retry_after_the_queue_cannot_share_still_ends_the_job(
+    queue: RedisQueue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Redis error while sharing a page's Retry-After must not leave its lease held (and
+    renewed) for ever: the coordinator would wait on it without end."""
+    import io
+
+    from monitor.queue.redis_queue import QueueError
+    from monitor.queue.worker_run import WorkerRun
+    from store import open_store
+
+    config = parse_config({"store": {"url": f"sqlite:///{tmp_path / 'rasad.db'}"}})
+    store = open_store(config.store_url)
+    said = io.StringIO()
+    run = WorkerRun(config, store, queue, worker="w1", progress=said)
+    queue.enqueue([job(1)])
+    [lease] = run.take(1)
+
+    def blip(*_args: object) -> None:
+        raise QueueError("connection reset by peer")
+
+    monkeypatch.setattr(queue, "hold_host", blip)
+    run.article_failed("almadar", lease.job.entry.url, "http_503", retry_after=30.0)
+    store.close()
+    assert run.held == {}
+    assert queue.outstanding() == (0, 0)
+    assert queue.run_counts("r1")["almadar"]["failed.http_503"] == 1
+    assert "could not share 127.0.0.1:9's Retry-After" in said.getvalue()
+    assert said.getvalue().count("Retry-After") == 1, said.getvalue()
+
+
+def test_a_hosts_crawl_delay_holds_as_soon_as_its_robots_txt_is_stored(
+    queue: RedisQueue, tmp_path: Path
+) -> None:
+    """Before robots.txt is fetched the delay is download_delay; it is not remembered, so the
+    host's Crawl-delay holds from the next claim on, not a minute later."""
+    from monitor.queue.worker_run import WorkerRun
+    from store import open_store
+
+    db = f"sqlite:///{tmp_path / 'rasad.db'}"
+    config = parse_config({"store": {"url": db}, "crawl": {"download_delay": 0.5}})
+    store = open_store(config.store_url)
+    run = WorkerRun(config, store, queue, worker="w1")
+    host = "127.0.0.1:9"
+    assert run._host_delay(host) == 0.5
+    robots = b"User-agent: *\nCrawl-delay: 4\n"
+    store.cache_robots(host, 200, robots, datetime.now(UTC))
+    assert run._host_delay(host) == 4.0
+    store.close()

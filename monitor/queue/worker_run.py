@@ -21,7 +21,7 @@ from monitor.config.loader import Config, Source
 from monitor.crawl.run import CrawlRun
 from monitor.judge.dedup import Fingerprint
 from monitor.queue.jobs import Lease, record_lost
-from monitor.queue.redis_queue import RedisQueue, worker_id
+from monitor.queue.redis_queue import QueueError, RedisQueue, worker_id
 from monitor.sources.robots import crawl_delay_for, polite_delay, robots_rules
 from monitor.text.urls import canonical_url
 from store import Store
@@ -137,7 +137,10 @@ class WorkerRun(CrawlRun):
             text = robots_rules(cached[0], cached[1]).decode("utf-8", "replace")
             crawl_delay = crawl_delay_for(text, crawl.user_agent)
         delay = polite_delay(crawl.download_delay, crawl_delay)
-        self._delays[host] = (delay, now)
+        if cached is not None or not crawl.obey_robots:
+            # remembered only once robots.txt is known: until then each claim asks the store
+            # again, so the first page's robots.txt sets the Crawl-delay of the very next one
+            self._delays[host] = (delay, now)
         return delay
 
     # what the spider and the pipelines report
@@ -155,9 +158,13 @@ class WorkerRun(CrawlRun):
         key = canonical_url(url)
         self._count(key, f"failed.{reason}")
         self._count(key, "gave_up", report.gave_up - gave_up)
+        self._ack(key)  # first: the failure is committed, so the job is over whatever follows
         if retry_after:
-            self.queue.hold_host(urlsplit(url).netloc, min(retry_after, MAX_HOST_HOLD_S))
-        self._ack(key)
+            host = urlsplit(url).netloc
+            try:
+                self.queue.hold_host(host, min(retry_after, MAX_HOST_HOLD_S))
+            except QueueError as exc:  # the store keeps the Retry-After for this page itself
+                self.say(f"rasad worker: could not share {host}'s Retry-After: {exc}")
 
     def article_done(
         self, article: StoredArticle, fp: Fingerprint | None, declared_original: str | None
