@@ -232,6 +232,23 @@ def test_a_worker_needs_a_queue(tmp_path: Path) -> None:
     assert "needs a shared queue: set [queue] url" in result.stderr
 
 
+def test_a_worker_sends_a_failing_page_once_per_claim_not_retried_past_the_host_slot(
+    redis_url: str, tmp_path: Path
+) -> None:
+    from fixture_site import FeedLink, Routes
+
+    with build_site(6, page_delay=0.0) as site:
+        when = datetime(2026, 11, 20, 6, tzinfo=UTC)
+        site.add_to_feed(FEEDS[0], FeedLink(Routes.SERVER_ERROR, "خبر يتعطل خادمه", when))
+        config = write_config(tmp_path, site, queue=redis_url)
+        result, codes, _wall = crawl_with_workers(config, tmp_path, 1, site=site)
+        failing = site.requests(Routes.SERVER_ERROR)
+    assert result.returncode == 0, result.stdout
+    assert codes == [0]
+    assert len(failing) == 1, [r.status for r in failing]  # Scrapy's retry would make it 2
+    assert "http_500" in result.stdout
+
+
 def test_a_queue_that_cannot_be_reached_is_one_line_for_crawl_and_worker(tmp_path: Path) -> None:
     import socket
 

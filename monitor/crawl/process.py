@@ -195,6 +195,9 @@ def run_worker(
     # before each request is handed to Scrapy; a local (randomised) delay on top would only
     # send a claimed request late, closer to the next worker's
     settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    # Scrapy's retry would re-send a 5xx at once, past the host slot (and past a Retry-After):
+    # a worker records the failure instead, and the page is retried after its backoff
+    settings.set("RETRY_ENABLED", False, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("worker")  # by name: crawl/ never imports spiders/
     process.crawl(crawler, run=run, concurrency=concurrency, idle_exit=idle_exit)
