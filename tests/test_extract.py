@@ -20,12 +20,13 @@ from pathlib import Path
 
 import fixture_site as site
 import golden_cases as golden
+import lxml.html
 import pytest
 import trafilatura.metadata
 
 from monitor.errors import ExtractionError
 from monitor.extract.article import extract_article
-from monitor.extract.body import MIN_WORDS, article_scope
+from monitor.extract.body import MIN_WORDS, _own_text, article_scope
 from monitor.extract.metadata import clean_title, detect_language, site_name
 from monitor.extract.page import parse_html
 from monitor.models import Article, FeedEntry
@@ -514,3 +515,36 @@ def test_site_name_is_the_one_trafilaturas_metadata_step_finds() -> None:
         scope = article_scope(tree)
         expected = trafilatura.metadata.extract_metadata(scope, url).sitename
         assert site_name(scope, url) == expected, url
+
+
+def own_text_by_xpath(tree: lxml.html.HtmlElement) -> tuple[dict[object, int], int]:
+    """The definition _own_text() walks the tree for, as XPath: text outside links, scripts
+    and styles; a text node's cell is its parent if that is a <td> (lxml's getparent() of a
+    tail is the element before it), else the nearest <td> above."""
+    not_own = "[not(ancestor::a or ancestor::script or ancestor::style)]"
+    own: dict[object, int] = {}
+    for text in tree.xpath("//td//text()" + not_own):
+        parent = text.getparent()
+        cell = parent if parent.tag == "td" else next(parent.iterancestors("td"), None)
+        own[cell] = own.get(cell, 0) + len(text.strip())
+    return own, sum(len(text.strip()) for text in tree.xpath("//body//text()" + not_own))
+
+
+def test_own_text_per_cell_is_what_its_xpath_definition_says() -> None:
+    tricky = (
+        "<html><head><title>t</title></head><body>top <table><tr><td>a <a>link</a> tail"
+        "<table><tr><td> inner <script>x()</script> after</td></tr></table> after table"
+        "<!-- note --> after note</td><td>  </td><td><style>p{}</style></td></tr></table>"
+        "<a>out</a> end</body></html>"
+    )
+    trees = [parse_html(tricky), lxml.html.document_fromstring(tricky)]  # comment dropped, kept
+    for body, content_type, _url in site_name_pages():
+        trees.append(parse_html(decode_document(body, content_type).text))
+    with_cells = 0
+    for tree in trees:
+        own, on_page = _own_text(tree)
+        expected_own, expected_on_page = own_text_by_xpath(tree)
+        assert list(own.items()) == list(expected_own.items())  # same cells, same order
+        assert on_page == expected_on_page
+        with_cells += bool(own)
+    assert with_cells >= 6  # the legacy template's pages and the tricky one have cells
