@@ -27,7 +27,13 @@ import trafilatura.metadata
 from monitor.errors import ExtractionError
 from monitor.extract.article import extract_article
 from monitor.extract.body import MIN_WORDS, _own_text, article_scope
-from monitor.extract.metadata import clean_title, detect_language, site_name
+from monitor.extract.metadata import (
+    _NOT_LETTER,
+    _letters,
+    clean_title,
+    detect_language,
+    site_name,
+)
 from monitor.extract.page import parse_html
 from monitor.models import Article, FeedEntry
 from monitor.text.encoding import decode_document
@@ -548,3 +554,15 @@ def test_own_text_per_cell_is_what_its_xpath_definition_says() -> None:
         assert on_page == expected_on_page
         with_cells += bool(own)
     assert with_cells >= 6  # the legacy template's pages and the tricky one have cells
+
+
+def test_letters_are_counted_as_str_isalpha_counts_them() -> None:
+    texts = [
+        "روسيا وكوريا الشمالية ٢٠٢٤ 2024 ² ½ Ⅻ 一 _ snake_case — \u0670\u064b ّ \u200f!",
+        "Kim Jong-un, 12 km², ¾ of it",
+        "",
+        "١٢٣",
+        *(page[0].decode("utf-8", "replace") for page in site_name_pages()[:8]),
+    ]
+    for text in texts:
+        assert _letters(_NOT_LETTER.sub("", text)) == sum(map(str.isalpha, text)), text[:40]
