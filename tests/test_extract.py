@@ -566,3 +566,32 @@ def test_letters_are_counted_as_str_isalpha_counts_them() -> None:
     ]
     for text in texts:
         assert _letters(_NOT_LETTER.sub("", text)) == sum(map(str.isalpha, text)), text[:40]
+
+
+def test_outlet_names_are_searched_only_for_a_title_with_a_separator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The site-name search runs only when a title has a separator to strip at; when it does
+    run and fails, the page is still a parse_error."""
+    from monitor.extract import metadata
+
+    calls: list[str] = []
+
+    def failing_search(scope: object, url: str) -> str:
+        calls.append(url)
+        raise ExtractionError("parse_error", "trafilatura failed: boom")
+
+    monkeypatch.setattr(metadata, "site_name", failing_search)
+    body = " ".join(["روسيا وكوريا الشمالية توقعان اتفاقا جديدا للتعاون العسكري."] * 8)
+
+    def page(title: str) -> bytes:
+        return (
+            f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"<p>{body}</p><p>{body}</p></article></body></html>"
+        ).encode()
+
+    plain = extract_article(page("اتفاق روسي كوري"), "http://127.0.0.1/a/1", HTML)
+    assert plain.title == "اتفاق روسي كوري" and calls == []
+    with pytest.raises(ExtractionError) as failed:
+        extract_article(page("اتفاق روسي كوري | المدار"), "http://127.0.0.1/a/2", HTML)
+    assert failed.value.reason == "parse_error" and calls == ["http://127.0.0.1/a/2"]

@@ -19,15 +19,14 @@ from datetime import UTC, datetime, tzinfo
 
 from monitor.extract.body import article_scope, body_text, trafilatura_body
 from monitor.extract.metadata import (
+    OutletNames,
     canonical_hint,
     cap_title,
     choose_date,
     detect_language,
     language_hint,
-    outlet_names,
     page_title,
     reconcile_title,
-    site_name,
 )
 from monitor.extract.page import read_page
 from monitor.models import Article, FeedEntry
@@ -55,7 +54,7 @@ def extract_article(
     tree, encoding = read_page(body, headers, max_bytes=max_bytes)
     scope = article_scope(tree)
     raw_text = trafilatura_body(scope, url)
-    names = outlet_names(tree, site_name(scope, url))
+    names = OutletNames(tree, scope, url)
     title_on_page = page_title(tree, names)
     title = reconcile_title(entry.title if entry else "", title_on_page, names)
     text = body_text(raw_text, headlines=(title, title_on_page))

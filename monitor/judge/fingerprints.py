@@ -42,6 +42,7 @@ from itertools import pairwise
 from typing import Final
 
 from monitor.text import arabic
+from monitor.text.memo import Memo
 
 __all__ = [
     "BANDS",
@@ -92,20 +93,16 @@ def _mix64(x: int) -> int:
 # Tokens and shingles
 # --------------------------------------------------------------------------------------------
 
-_TOKEN_MEMO: dict[str, int] = {}
-_TOKEN_MEMO_MAX: Final = 1 << 18
+
+def _hash_token(token: str) -> int:
+    """A 64-bit hash of one normalised token (BLAKE2b: stable across processes)."""
+    digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8, person=b"rasad-tk")
+    return int.from_bytes(digest.digest(), "little")
 
 
-def _token_hash(token: str) -> int:
-    """A 64-bit hash of one normalised token (BLAKE2b: stable across processes). Memoised,
-    because news vocabulary is Zipfian and almost every call is then one dict lookup."""
-    found = _TOKEN_MEMO.get(token)
-    if found is None:
-        if len(_TOKEN_MEMO) >= _TOKEN_MEMO_MAX:
-            _TOKEN_MEMO.clear()
-        digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8, person=b"rasad-tk")
-        found = _TOKEN_MEMO[token] = int.from_bytes(digest.digest(), "little")
-    return found
+# Memoised (monitor.text.memo): news vocabulary is Zipfian, almost every token is one lookup.
+_TOKEN_HASH: Memo[str, int] = Memo(_hash_token)
+_token_hash = _TOKEN_HASH.__getitem__
 
 
 def body_tokens(title: str, text: str) -> list[str]:
@@ -125,8 +122,7 @@ def shingle_sequence(words: Sequence[str], size: int = SHINGLE_SIZE) -> list[int
     Token hashes are already uniform 64-bit values: combining them takes one multiply-add, and
     one SplitMix64 finaliser per shingle (inlined: this is the hot loop of dedup).
     """
-    memo = _TOKEN_MEMO.get
-    hashes = [memo(w) or _token_hash(w) for w in words]
+    hashes = list(map(_token_hash, words))
     if not hashes:
         return []
     size = min(size, len(hashes))

@@ -68,6 +68,7 @@ from monitor.text.arabic_variants import (
     YO,
     YONG,
 )
+from monitor.text.memo import Memo
 
 __all__ = [
     "BARE_PROCLITICS",
@@ -206,22 +207,13 @@ BARE_PROCLITICS: tuple[str, ...] = tuple(
 _MIN_STEM = 2
 
 
-_STRIP_MEMO: dict[str, str] = {}
-_STRIP_MEMO_MAX = 1 << 18
-
-
 def strip_clitics(word: str) -> str:
     """Remove proclitics from one folded word (see the module docstring for the policy).
 
     The result is a fixed point: ``strip_clitics(strip_clitics(w)) == strip_clitics(w)``.
-    Memoised: news vocabulary is Zipfian, so almost every call is one dict lookup.
+    Memoised (`monitor.text.memo`): almost every call is one dict lookup.
     """
-    found = _STRIP_MEMO.get(word)
-    if found is None:
-        if len(_STRIP_MEMO) >= _STRIP_MEMO_MAX:
-            _STRIP_MEMO.clear()
-        found = _STRIP_MEMO[word] = _strip(word)
-    return found
+    return _STRIPPED[word]
 
 
 def _strip(word: str) -> str:
@@ -240,6 +232,10 @@ def _strip(word: str) -> str:
                 break
         else:
             return w
+
+
+_STRIPPED: Memo[str, str] = Memo(_strip)
+_stripped = _STRIPPED.__getitem__
 
 
 def _fold_variants(words: list[str]) -> list[str]:
@@ -302,9 +298,7 @@ def tokens(text: str) -> list[str]:
 
 def tokens_from_folded(folded: str) -> list[str]:
     """:func:`tokens` for text that has already been through :func:`fold` (saves a pass)."""
-    memo = _STRIP_MEMO.get
-    words = [memo(w) or strip_clitics(w) for w in _WORD.findall(folded)]
-    return _fold_variants(words)
+    return _fold_variants(list(map(_stripped, _WORD.findall(folded))))
 
 
 def normalize(text: str) -> str:
