@@ -18,9 +18,11 @@ from monitor.text.arabic import (
     fold_digits,
     normalize,
     paragraphs,
+    reading,
     sentences,
     strip_clitics,
     tokens,
+    tokens_from_folded,
 )
 
 # ── strategies ────────────────────────────────────────────────────────────────────────────────
@@ -290,3 +292,27 @@ def test_paragraphs_and_sentences() -> None:
 def test_name_stems_are_their_own_normal_form() -> None:
     for stem in NAME_STEMS:
         assert strip_clitics(stem) == stem
+
+
+@given(arabic_text)
+def test_a_reading_tokenises_as_tokens_does_whole_and_by_paragraph(text: str) -> None:
+    read = reading(text)
+    assert read.tokens == tokens(text)
+    assert read.folded == fold(text) and read.paragraphs == paragraphs(fold(text))
+    assert read.paragraph_tokens == [tokens_from_folded(p) for p in read.paragraphs]
+
+
+def test_a_reading_folds_a_name_split_by_a_line_break_as_tokens_does() -> None:
+    text = "وصل كيم جونغ\nأون إلى بيونغ\nيانغ"
+    assert reading(text).tokens == tokens(text)
+    assert "بيونغيانغ" in reading(text).tokens  # joined across the line, as by tokens()
+    assert reading(text).paragraph_tokens[1] == tokens("أون إلى بيونغ")
+
+
+def test_dedup_leaves_the_shared_reading_of_a_text_as_it_was() -> None:
+    from monitor.judge.fingerprints import body_tokens
+
+    title, text = "قمة روسية كورية", "قمة روسية كورية\nبحث بوتين وكيم التعاون العسكري"
+    before = list(reading(text).tokens)
+    assert body_tokens(title, text) == before[3:]  # the repeated headline dropped
+    assert reading(text).tokens == before == tokens(text)

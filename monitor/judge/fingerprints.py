@@ -107,9 +107,9 @@ _token_hash = _TOKEN_HASH.__getitem__
 
 def body_tokens(title: str, text: str) -> list[str]:
     """The normalised tokens that are fingerprinted: the body, without a repeated headline."""
-    words = arabic.tokens(text)
+    words = list(arabic.reading(text).tokens)  # a copy: the reading is shared
     if title:
-        head = arabic.tokens(title)
+        head = arabic.reading(title).tokens
         if head and words[: len(head)] == head:
             del words[: len(head)]
     return words
@@ -264,7 +264,7 @@ def fingerprint(title: str, text: str) -> Fingerprint:
     sig = signature(shingle_set)
     hashed = " ".join(words)
     if 0 < len(words) < MIN_TOKENS:
-        hashed = " ".join(arabic.tokens(title)) + " | " + hashed
+        hashed = " ".join(arabic.reading(title).tokens) + " | " + hashed
     return Fingerprint(
         text_hash=hashlib.sha256(hashed.encode("utf-8")).hexdigest(),
         signature=sig,

@@ -117,14 +117,16 @@ def _analyse(title: str, text: str, lex: Lexicon) -> list[_Unit]:
     Most paragraphs, and most articles, name one side or none, so the sentence pass (the
     costlier part) runs on a small fraction of the text.
     """
-    blocks: list[tuple[str, str]] = []
+    blocks: list[tuple[str, str, list[str]]] = []
     if title.strip():
-        blocks.append(("title", arabic.fold(title)))
-    for k, para in enumerate(arabic.paragraphs(arabic.fold(text))):
-        blocks.append(("lead" if k == 0 else "body", para))
+        head = arabic.reading(title)
+        blocks.append(("title", head.folded, head.tokens))
+    body = arabic.reading(text)
+    paras = zip(body.paragraphs, body.paragraph_tokens, strict=True)
+    for k, (para, para_tokens) in enumerate(paras):
+        blocks.append(("lead" if k == 0 else "body", para, para_tokens))
     units: list[_Unit] = []
-    for role, folded in blocks:
-        toks = arabic.tokens_from_folded(folded)
+    for role, folded, toks in blocks:
         unit = _Unit(role, toks, lex.match(toks), [])
         if unit.has(RUSSIA) and unit.has(DPRK):
             for sentence in arabic.sentences(folded):
