@@ -34,7 +34,8 @@ from monitor.extract.metadata import (
     detect_language,
     site_name,
 )
-from monitor.extract.page import parse_html
+from monitor.extract.page import clean_line, parse_html
+from monitor.extract.page import fold as page_fold
 from monitor.models import Article, FeedEntry
 from monitor.text.encoding import decode_document
 
@@ -595,3 +596,21 @@ def test_outlet_names_are_searched_only_for_a_title_with_a_separator(
     with pytest.raises(ExtractionError) as failed:
         extract_article(page("اتفاق روسي كوري | المدار"), "http://127.0.0.1/a/2", HTML)
     assert failed.value.reason == "parse_error" and calls == ["http://127.0.0.1/a/2"]
+
+
+def test_clean_line_and_fold_are_their_regex_and_table_definitions() -> None:
+    """page.clean_line splits with str.split() and page.fold replaces letter by letter: both
+    must equal what they stand for (a \\s+ run collapsed, then stripped; a translate table)."""
+    assert all(c.isspace() == bool(re.match(r"\s", c)) for c in map(chr, range(0x110000)))
+    table = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
+    harakat = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+    lines = [
+        "  a\u00a0\u2003b \u200f c\u2028d\x1c e\x85f  ",
+        "\u3000x\u180ey\t\n\r\x0b\x0c z \u200b\u2066 ",
+        "إلى أين؟ آلاف المُسْتَشْفَيَات ٱلعربيّة في كوريا الشمالية  Kim JONG",
+        *(page[0].decode("utf-8", "replace") for page in site_name_pages()[:6]),
+    ]
+    bidi = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\u200b]")
+    for line in lines:
+        assert clean_line(line) == re.sub(r"\s+", " ", bidi.sub("", line)).strip()
+        assert page_fold(line) == harakat.sub("", line).translate(table).lower()
