@@ -451,20 +451,21 @@ def show_scrapy_bench(bench: ScrapyBench) -> None:
 class Overhead:
     pages: int
     failed: int
-    bare_ms: float
+    bare_ms: float  # of the median pass
     full_ms: float
     parts_ms: dict[str, float]
-
-    @property
-    def ratio(self) -> float:
-        return (self.full_ms - self.bare_ms) / self.bare_ms
+    ratio: float  # (full - bare) / bare of the median pass
+    ratios: list[float]  # every pass's, sorted
 
 
-def measure_overhead(site: Any, pages: list[Any], passes: int = 3) -> Overhead:
-    """CPU ms/page (time.process_time; median of `passes`) of (a) trafilatura alone, called as
-    rasad calls it (monitor.extract.body.TRAFILATURA_OPTIONS) on the page bytes, and (b) what
-    rasad does with each page: extract_article, judge, fingerprint, text_hash and the search
-    index terms, as monitor/crawl/prepare.py calls them in a worker process."""
+def measure_overhead(site: Any, pages: list[Any], passes: int = 5) -> Overhead:
+    """CPU ms/page (time.process_time) of (a) trafilatura alone, called as rasad calls it
+    (monitor.extract.body.TRAFILATURA_OPTIONS) on the page bytes, and (b) what rasad does with
+    each page: extract_article, judge, fingerprint, text_hash and the search index terms, as
+    monitor/crawl/prepare.py calls them in a worker process. Each page is timed both ways, one
+    right after the other (the order alternating), so that the machine's drift, which on these
+    shared machines moves whole passes by 20%, cancels out of the ratio; the pass with the
+    median ratio of `passes` is reported."""
     import trafilatura
 
     from monitor.errors import ExtractionError
@@ -484,61 +485,77 @@ def measure_overhead(site: Any, pages: list[Any], passes: int = 3) -> Overhead:
         entry = FeedEntry(url=url, title=page.article.title, published=page.article.published)
         work.append((rendered.body, url, {"Content-Type": rendered.content_type}, entry))
 
-    def bare() -> float:
+    def bare(body: bytes, url: str) -> float:
         started = time.process_time()
-        for body, url, _headers, _entry in work:
-            with contextlib.suppress(Exception):  # a failure is timed, as rasad's are
-                trafilatura.bare_extraction(body, url=url, **TRAFILATURA_OPTIONS)
+        with contextlib.suppress(Exception):  # a failure is timed, as rasad's are
+            trafilatura.bare_extraction(body, url=url, **TRAFILATURA_OPTIONS)
         return time.process_time() - started
 
-    def full() -> tuple[float, dict[str, float], int]:
-        parts = dict.fromkeys(("extract", "judge", "fingerprint", "text_hash", "search"), 0.0)
-        failed = 0
+    def full(
+        body: bytes, url: str, headers: dict[str, str], entry: FeedEntry
+    ) -> tuple[float, ...] | None:
         clock = time.process_time
-        for body, url, headers, entry in work:
-            t0 = clock()
-            try:
-                article = extract_article(body, url, headers, entry)
-            except ExtractionError:
-                parts["extract"] += clock() - t0
+        t0 = clock()
+        try:
+            article = extract_article(body, url, headers, entry)
+        except ExtractionError:
+            return None
+        t1 = clock()
+        judge(article.title, article.text, lexicon=lexicon, language=article.language)
+        t2 = clock()
+        fingerprint(article.title, article.text)
+        t3 = clock()
+        text_hash(article.text)
+        t4 = clock()
+        index_text(article.title), index_text(article.text)
+        t5 = clock()
+        return (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
+
+    def one_pass(flip: bool) -> tuple[float, float, dict[str, float], int]:
+        """Both measures page by page, in turn (the order alternating), so a slow spell of
+        the machine falls on both alike rather than on whichever ran through it."""
+        parts = dict.fromkeys(("extract", "judge", "fingerprint", "text_hash", "search"), 0.0)
+        bare_s = full_s = 0.0
+        failed = 0
+        for k, (body, url, headers, entry) in enumerate(work):
+            if (k % 2 == 0) != flip:
+                bare_s += bare(body, url)
+            started = time.process_time()
+            spans = full(body, url, headers, entry)
+            if spans is None:  # a failure is timed whole, as extraction
                 failed += 1
-                continue
-            t1 = clock()
-            judge(article.title, article.text, lexicon=lexicon, language=article.language)
-            t2 = clock()
-            fingerprint(article.title, article.text)
-            t3 = clock()
-            text_hash(article.text)
-            t4 = clock()
-            index_text(article.title), index_text(article.text)
-            t5 = clock()
-            spans = (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
+                spans = (time.process_time() - started, 0.0, 0.0, 0.0, 0.0)
             for name, seconds in zip(parts, spans, strict=True):
                 parts[name] += seconds
-        return sum(parts.values()), parts, failed
+            full_s += sum(spans)
+            if (k % 2 == 0) == flip:
+                bare_s += bare(body, url)
+        return bare_s, full_s, parts, failed
 
-    bare(), full()  # warm-up: imports, compiled patterns, lexicon caches
-    bare_runs = []
-    full_runs = []
-    for _ in range(passes):
-        bare_runs.append(bare())
-        full_runs.append(full())
-    median_full = sorted(full_runs, key=lambda run: run[0])[len(full_runs) // 2]
+    one_pass(False)  # warm-up: imports, compiled patterns, lexicon caches
+    runs = [one_pass(flip=bool(k % 2)) for k in range(passes)]
+    ratios = [(run[1] - run[0]) / run[0] for run in runs]
+    median = sorted(range(passes), key=lambda k: ratios[k])[passes // 2]
+    bare_s, full_s, parts, failed = runs[median]
     n = max(1, len(work))
     return Overhead(
         len(work),
-        median_full[2],
-        statistics.median(bare_runs) * 1000 / n,
-        median_full[0] * 1000 / n,
-        {name: seconds * 1000 / n for name, seconds in median_full[1].items()},
+        failed,
+        bare_s * 1000 / n,
+        full_s * 1000 / n,
+        {name: seconds * 1000 / n for name, seconds in parts.items()},
+        ratios[median],
+        [ratio for ratio in sorted(ratios)],
     )
 
 
 def show_overhead(result: Overhead) -> None:
     parts = ", ".join(f"{name} {ms:.2f}" for name, ms in result.parts_ms.items())
+    every = ", ".join(f"{ratio * 100:+.0f}%" for ratio in result.ratios)
     print(
         f"extraction + judging overhead over bare extraction ({result.pages} pages, CPU, "
-        f"median of 3; {result.failed} of them fail to extract):"
+        f"each page both ways in turn; median of {len(result.ratios)} passes: {every}; "
+        f"{result.failed} pages fail to extract):"
     )
     print(f"  (a) bare trafilatura, rasad's options   {result.bare_ms:.2f} ms/page")
     print(f"  (b) rasad's per-page work               {result.full_ms:.2f} ms/page  ({parts})")
