@@ -137,12 +137,11 @@ def shingle_sequence(words: Sequence[str], size: int = SHINGLE_SIZE) -> list[int
             for value in hashes[i : i + size]:
                 h = (h * _GOLDEN + value) & _MASK64
             combined.append(h)
-    out = []
-    for x in combined:
-        x = ((x ^ (x >> 30)) * _MIX1) & _MASK64
-        x = ((x ^ (x >> 27)) * _MIX2) & _MASK64
-        out.append((x ^ (x >> 31)) >> 32)
-    return out
+    # the finaliser's three steps, each over the whole list: a comprehension a step runs in
+    # about a third of the time of one Python loop body doing all three
+    mixed = [((x ^ (x >> 30)) * _MIX1) & _MASK64 for x in combined]
+    mixed = [((x ^ (x >> 27)) * _MIX2) & _MASK64 for x in mixed]
+    return [(x ^ (x >> 31)) >> 32 for x in mixed]
 
 
 def shingles(text: str, size: int = SHINGLE_SIZE) -> set[int]:
@@ -182,13 +181,12 @@ def signature(shingle_set: Iterable[int], num_perm: int = NUM_PERM) -> tuple[int
         raise ValueError(f"num_perm must be a power of two, not {num_perm}")
     shift = 64 - (num_perm.bit_length() - 1)
     low = (1 << shift) - 1
-    bins = [_EMPTY] * num_perm
-    for s in shingle_set:
-        h = (s * _MIX1 + _SEED) & _MASK64
-        b = h >> shift
-        v = h & low
-        if v < bins[b]:
-            bins[b] = v
+    # A bin is the top bits of the permuted value and the rest orders within it, so in
+    # descending order the last value written to a bin is its least (a dict comprehension in
+    # place of a Python loop with a comparison a shingle)
+    permuted = sorted([(s * _MIX1 + _SEED) & _MASK64 for s in shingle_set], reverse=True)
+    least = {h >> shift: h & low for h in permuted}
+    bins = [least.get(b, _EMPTY) for b in range(num_perm)]
     if _EMPTY in bins:
         if min(bins) == _EMPTY:
             return (0,) * num_perm
