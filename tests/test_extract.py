@@ -25,6 +25,7 @@ import pytest
 import trafilatura.metadata
 
 from monitor.errors import ExtractionError
+from monitor.extract import metadata
 from monitor.extract.article import extract_article
 from monitor.extract.body import MIN_WORDS, _own_text, article_scope
 from monitor.extract.metadata import (
@@ -34,7 +35,7 @@ from monitor.extract.metadata import (
     detect_language,
     site_name,
 )
-from monitor.extract.page import clean_line, parse_html
+from monitor.extract.page import clean_line, head_tags, meta, parse_html
 from monitor.extract.page import fold as page_fold
 from monitor.models import Article, FeedEntry
 from monitor.text.encoding import decode_document
@@ -614,3 +615,56 @@ def test_clean_line_and_fold_are_their_regex_and_table_definitions() -> None:
     for line in lines:
         assert clean_line(line) == re.sub(r"\s+", " ", bidi.sub("", line)).strip()
         assert page_fold(line) == harakat.sub("", line).translate(table).lower()
+
+
+def test_head_tags_answer_as_the_xpath_and_meta_walks_they_replace() -> None:
+    """page.head_tags reads <meta>, <link> and <base> once a page; what metadata asks of it
+    must equal the XPath queries and the walk over <meta> it replaced."""
+    tricky = (
+        '<html><head><BASE href=" /b/ "><base href="/c/">'
+        '<meta http-equiv="Content-Language" content="ar-EG">'
+        '<meta http-equiv="CONTENT-language" content="">'
+        '<meta HTTP-EQUIV="content-Language">'
+        '<meta property=" OG:Title " content="  عنوان  \u200f"><meta name="og:title" content=" ">'
+        '<meta itemprop="og:url" name="x" content="/canon"><meta content="orphan">'
+        '<link rel="Canonical alternate" href="/one"><link rel="canonicalx" href="/no">'
+        '<link rel="canonical"><link rel="CANONİCAL" href="/dotted">'
+        "</head><body><link rel=canonical href=/two></body></html>"
+    )
+    trees = [parse_html(tricky)]
+    for body, content_type, _url in site_name_pages():
+        trees.append(parse_html(decode_document(body, content_type).text))
+    for tree in trees:
+        tags = head_tags(tree)
+        equiv = tree.xpath(
+            '//meta[translate(@http-equiv, "CONTENT-LANGUAGE", "content-language")'
+            '="content-language"]/@content'
+        )
+        assert [
+            c
+            for e, c in tags.http_equiv
+            if e.translate(metadata._CONTENT_LANGUAGE) == "content-language"
+        ] == equiv
+        canonical = tree.xpath(
+            '//link[contains(concat(" ", translate(@rel, "CANONICAL", "canonical"), " "),'
+            ' " canonical ")]/@href'
+        )
+        assert [
+            h for r, h in tags.links if " canonical " in f" {r.translate(metadata._CANONICAL)} "
+        ] == canonical
+        assert tags.bases[:1] == tree.xpath("//base/@href")[:1]
+        for names in (("og:title", "twitter:title"), ("og:url",), ("og:site_name", "x")):
+            wanted = {n.lower() for n in names}
+            walked = [
+                clean_line(m.get("content") or "")
+                for m in tree.iter("meta")
+                if any(
+                    a and a.strip().lower() in wanted
+                    for a in (m.get("property"), m.get("name"), m.get("itemprop"))
+                )
+            ]
+            assert meta(tree, *names) == [v for v in walked if v]
+    assert (
+        metadata.canonical_hint(trees[0], "http://127.0.0.1/a/") == "http://127.0.0.1/one"
+    )  # /one is absolute: <base> does not move it
+    assert metadata.language_hint(trees[0]) == "ar"

@@ -21,7 +21,7 @@ import trafilatura.metadata as tm
 from trafilatura.settings import Document
 
 from monitor.errors import ExtractionError
-from monitor.extract.page import clean_line, fold, json_ld, match_key, meta
+from monitor.extract.page import clean_line, fold, head_tags, json_ld, match_key, meta
 from monitor.models import FeedEntry
 from monitor.text.dates import parse_date, plausible_published
 
@@ -290,15 +290,19 @@ _URDU_LETTERS = frozenset("ٹڈڑںے")
 _ARABIC_SCRIPT_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ku", "ckb", "sd", "ug", "ks", "prs"})
 
 
+_CONTENT_LANGUAGE = str.maketrans("CONTENT-LANGUAGE", "content-language")  # as XPath's translate
+
+
 def language_hint(tree: lxml.html.HtmlElement) -> str | None:
     """The primary subtag of <html lang>, Content-Language or og:locale ("ar_AR" -> "ar")."""
     root = tree.getroottree().getroot()
     hints = [
         root.get("lang"),
         root.get("{http://www.w3.org/XML/1998/namespace}lang"),
-        *tree.xpath(
-            '//meta[translate(@http-equiv, "CONTENT-LANGUAGE", "content-language")'
-            '="content-language"]/@content'
+        *(
+            content
+            for equiv, content in head_tags(tree).http_equiv
+            if equiv.translate(_CONTENT_LANGUAGE) == "content-language"
         ),
         *meta(tree, "og:locale", "language", "dc.language"),
     ]
@@ -346,13 +350,15 @@ def detect_language(text: str, hint: str | None) -> str | None:
 # ── canonical URL hint ─────────────────────────────────────────────────────────────────────────
 
 
+# What XPath's translate(@x, "CANONICAL", "canonical") lower-cases: these letters only.
+_CANONICAL = str.maketrans("CANONICAL", "canonical")
+
+
 def canonical_hint(tree: lxml.html.HtmlElement, url: str) -> str | None:
     """<link rel=canonical>, else og:url, made absolute against <base href> or the page URL."""
-    base = urljoin(url, (tree.xpath("//base/@href") or [""])[0].strip())
-    links = tree.xpath(
-        '//link[contains(concat(" ", translate(@rel, "CANONICAL", "canonical"), " "),'
-        ' " canonical ")]/@href'
-    )
+    tags = head_tags(tree)
+    base = urljoin(url, (tags.bases or [""])[0].strip())
+    links = [href for rel, href in tags.links if " canonical " in f" {rel.translate(_CANONICAL)} "]
     for candidate in [*links, *meta(tree, "og:url")]:
         absolute: str = urljoin(base, candidate.strip())
         if candidate.strip() and urlsplit(absolute).scheme in ("http", "https"):
