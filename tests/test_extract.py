@@ -627,7 +627,7 @@ def test_head_tags_answer_as_the_xpath_and_meta_walks_they_replace() -> None:
         '<meta HTTP-EQUIV="content-Language">'
         '<meta property=" OG:Title " content="  عنوان  \u200f"><meta name="og:title" content=" ">'
         '<meta itemprop="og:url" name="x" content="/canon"><meta content="orphan">'
-        '<link rel="Canonical alternate" href="/one"><link rel="canonicalx" href="/no">'
+        '<link rel="Canonical alternate" href="one"><link rel="canonicalx" href="/no">'
         '<link rel="canonical"><link rel="CANONİCAL" href="/dotted">'
         "</head><body><link rel=canonical href=/two></body></html>"
     )
@@ -665,6 +665,6 @@ def test_head_tags_answer_as_the_xpath_and_meta_walks_they_replace() -> None:
             ]
             assert meta(tree, *names) == [v for v in walked if v]
     assert (
-        metadata.canonical_hint(trees[0], "http://127.0.0.1/a/") == "http://127.0.0.1/one"
-    )  # /one is absolute: <base> does not move it
+        metadata.canonical_hint(trees[0], "http://127.0.0.1/a/") == "http://127.0.0.1/b/one"
+    )  # against the first <base>
     assert metadata.language_hint(trees[0]) == "ar"
