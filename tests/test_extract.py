@@ -668,3 +668,31 @@ def test_head_tags_answer_as_the_xpath_and_meta_walks_they_replace() -> None:
         metadata.canonical_hint(trees[0], "http://127.0.0.1/a/") == "http://127.0.0.1/b/one"
     )  # against the first <base>
     assert metadata.language_hint(trees[0]) == "ar"
+
+
+def test_trafilatura_runs_with_the_settings_it_builds_from_rasads_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """body.extractor_for(url) (built once, copied a page) holds what bare_extraction would
+    build from TRAFILATURA_OPTIONS itself: a trafilatura release that changes that fails here."""
+    import trafilatura.core
+    from trafilatura.settings import Extractor
+
+    from monitor.extract.body import TRAFILATURA_OPTIONS, extractor_for
+
+    built: list[Extractor] = []
+
+    class Recorded(Extractor):
+        def __init__(self, **options: object) -> None:
+            super().__init__(**options)  # type: ignore[arg-type]
+            built.append(self)
+
+    monkeypatch.setattr(trafilatura.core, "Extractor", Recorded)
+    url = "http://127.0.0.1/news/7/روسيا"
+    page = "<html><body><article><p>" + "كلمة " * 60 + "</p></article></body></html>"
+    trafilatura.bare_extraction(page, url=url, **TRAFILATURA_OPTIONS)
+
+    def settings(options: Extractor) -> dict[str, object]:
+        return {name: getattr(options, name) for name in Extractor.__slots__}
+
+    assert len(built) == 1 and settings(extractor_for(url)) == settings(built[0])
