@@ -427,3 +427,22 @@ def test_dev_set_precision_and_recall(shared_data: Path) -> None:
     assert held_out.precision >= HELD_OUT_MIN_PRECISION, held_out.row()
     assert held_out.recall >= HELD_OUT_MIN_RECALL, held_out.row()
     assert all(score >= DEFAULT_THRESHOLD for d, score in results if d.source == "seed")
+
+
+def test_a_matched_phrase_and_an_exclusion_cover_their_words() -> None:
+    """The greedy scan: the longest phrase at a position wins and the words it covers start no
+    match of their own; an excluded phrase hides its words the same way."""
+    from monitor.judge.lexicon import DPRK, EXCLUDE, RUSSIA, Lexicon, Term
+    from monitor.text.arabic import tokens
+
+    lex = Lexicon()
+    lex.add("كوريا الشمالية", Term(DPRK, "North Korea"))
+    lex.add("الشمالية", Term(RUSSIA, "a word inside the phrase"))
+    lex.add("كوريا", Term(DPRK, "Korea"))
+    lex.add("موسكو للسيارات", Term(EXCLUDE, "a company"))
+    lex.add("للسيارات", Term(RUSSIA, "a word inside the exclusion"))
+    hits = lex.match(tokens("زار كوريا الشمالية وفد من شركة موسكو للسيارات ثم كوريا"))
+    assert [(h.start, h.end, h.term.label) for h in hits] == [
+        (1, 3, "North Korea"),
+        (9, 10, "Korea"),
+    ]

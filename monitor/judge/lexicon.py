@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -143,23 +144,27 @@ class Lexicon:
 
     def match(self, toks: Sequence[str]) -> list[Hit]:
         """Greedy longest-match scan of normalised tokens; exclusions mask their words."""
+        # Each token's candidate phrases looked up in one C pass; most tokens start none, so
+        # the scan visits only those that do (positions a match covered are skipped)
+        seen = list(map(self._memo.get, toks))
+        at: list[tuple[_Entry, ...]] = (
+            [e if e is not None else self._lookup(t) for e, t in zip(seen, toks, strict=True)]
+            if None in seen  # tokens not seen before
+            else seen  # type: ignore[assignment]  # no None left
+        )
         hits: list[Hit] = []
-        memo = self._memo.get
-        i, n = 0, len(toks)
-        while i < n:
-            entries = memo(toks[i])
-            if entries is None:
-                entries = self._lookup(toks[i])
-            length = 0
-            for rest, term, _exact in entries:
+        free = 0  # the first position no earlier match covers
+        for i in compress(range(len(toks)), at):
+            if i < free:
+                continue
+            for rest, term, _exact in at[i]:
                 k = len(rest)
                 if k and tuple(toks[i + 1 : i + 1 + k]) != rest:
                     continue
-                length = k + 1
+                free = i + k + 1
                 if term.kind != EXCLUDE:
-                    hits.append(Hit(i, i + length, term, " ".join(toks[i : i + length])))
+                    hits.append(Hit(i, free, term, " ".join(toks[i:free])))
                 break
-            i += length or 1
         return hits
 
 
