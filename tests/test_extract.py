@@ -546,6 +546,10 @@ def test_own_text_per_cell_is_what_its_xpath_definition_says() -> None:
         "<a>out</a> end</body></html>"
     )
     trees = [parse_html(tricky), lxml.html.document_fromstring(tricky)]  # comment dropped, kept
+    # an empty text node (code, not the parser, makes one) still makes its cell a cell
+    emptied = parse_html("<html><body><table><tr><td>A</td><td> </td></tr></table></body></html>")
+    next(emptied.iter("td")).text = ""
+    trees.append(emptied)
     for body, content_type, _url in site_name_pages():
         trees.append(parse_html(decode_document(body, content_type).text))
     with_cells = 0
@@ -668,6 +672,15 @@ def test_head_tags_answer_as_the_xpath_and_meta_walks_they_replace() -> None:
         metadata.canonical_hint(trees[0], "http://127.0.0.1/a/") == "http://127.0.0.1/b/one"
     )  # against the first <base>
     assert metadata.language_hint(trees[0]) == "ar"
+    # asked of a part of the page, both still read the whole document (as //base, //link did)
+    body = trees[0].find("body")
+    assert metadata.canonical_hint(body, "http://127.0.0.1/a/") == "http://127.0.0.1/b/one"
+    assert metadata.language_hint(body) == "ar"
+    # and an extracted page's tags are not kept once it is done
+    from monitor.extract import page as page_module
+
+    extract_article(site_name_pages()[0][0], "http://127.0.0.1/a/", HTML)
+    assert page_module._LAST_HEAD == []
 
 
 def test_trafilatura_runs_with_the_settings_it_builds_from_rasads_options(

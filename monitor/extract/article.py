@@ -28,7 +28,7 @@ from monitor.extract.metadata import (
     page_title,
     reconcile_title,
 )
-from monitor.extract.page import read_page
+from monitor.extract.page import forget_head_tags, read_page
 from monitor.models import Article, FeedEntry
 
 __all__ = ["extract_article"]
@@ -52,22 +52,26 @@ def extract_article(
     is the outlet's local time, for page dates printed without an offset.
     """
     tree, encoding = read_page(body, headers, max_bytes=max_bytes)
-    scope = article_scope(tree)
-    raw_text = trafilatura_body(scope, url)
-    names = OutletNames(tree, scope, url)
-    title_on_page = page_title(tree, names)
-    title = reconcile_title(entry.title if entry else "", title_on_page, names)
-    text = body_text(raw_text, headlines=(title, title_on_page))
-    canonical = canonical_hint(tree, url)
-    urls = [u for u in (canonical, url) if u]
-    published, date_source = choose_date(entry, tree, urls, now or datetime.now(UTC), default_tz)
-    return Article(
-        url=url,
-        title=cap_title(title),
-        text=text,
-        published=published,
-        language=detect_language(text, language_hint(tree)),
-        encoding=encoding,
-        date_source=date_source,
-        canonical_hint=canonical,
-    )
+    try:
+        scope = article_scope(tree)
+        raw_text = trafilatura_body(scope, url)
+        names = OutletNames(tree, scope, url)
+        title_on_page = page_title(tree, names)
+        title = reconcile_title(entry.title if entry else "", title_on_page, names)
+        text = body_text(raw_text, headlines=(title, title_on_page))
+        canonical = canonical_hint(tree, url)
+        urls = [u for u in (canonical, url) if u]
+        clock = now or datetime.now(UTC)
+        published, date_source = choose_date(entry, tree, urls, clock, default_tz)
+        return Article(
+            url=url,
+            title=cap_title(title),
+            text=text,
+            published=published,
+            language=detect_language(text, language_hint(tree)),
+            encoding=encoding,
+            date_source=date_source,
+            canonical_hint=canonical,
+        )
+    finally:
+        forget_head_tags()  # the page's tree is not kept past its extraction

@@ -96,7 +96,7 @@ def _own_text(tree: lxml.html.HtmlElement) -> tuple[dict[lxml.html.HtmlElement, 
                 elif tag == "body":
                     in_body = False
                 cell = cells[-1] if cells else None
-        if text and not hidden:
+        if text is not None and not hidden:  # an empty text node counts, as in XPath
             size = len(text.strip())
             if in_body:
                 on_page += size

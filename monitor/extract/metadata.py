@@ -301,7 +301,7 @@ def language_hint(tree: lxml.html.HtmlElement) -> str | None:
         root.get("{http://www.w3.org/XML/1998/namespace}lang"),
         *(
             content
-            for equiv, content in head_tags(tree).http_equiv
+            for equiv, content in head_tags(root).http_equiv
             if equiv.translate(_CONTENT_LANGUAGE) == "content-language"
         ),
         *meta(tree, "og:locale", "language", "dc.language"),
@@ -356,7 +356,7 @@ _CANONICAL = str.maketrans("CANONICAL", "canonical")
 
 def canonical_hint(tree: lxml.html.HtmlElement, url: str) -> str | None:
     """<link rel=canonical>, else og:url, made absolute against <base href> or the page URL."""
-    tags = head_tags(tree)
+    tags = head_tags(tree.getroottree().getroot())  # the whole document, as //base and //link
     base = urljoin(url, (tags.bases or [""])[0].strip())
     links = [href for rel, href in tags.links if " canonical " in f" {rel.translate(_CANONICAL)} "]
     for candidate in [*links, *meta(tree, "og:url")]:

@@ -197,6 +197,11 @@ def head_tags(tree: lxml.html.HtmlElement) -> HeadTags:
     return found
 
 
+def forget_head_tags() -> None:
+    """Drop the remembered `HeadTags` (and the page tree it holds) once a page is done."""
+    _LAST_HEAD.clear()
+
+
 def meta(tree: lxml.html.HtmlElement, *names: str) -> list[str]:
     """Non-empty content of <meta> tags whose property/name/itemprop is one of `names`."""
     wanted = {n.lower() for n in names}
