@@ -21,8 +21,10 @@ from types import ModuleType
 
 import dedup_pairs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from monitor.judge import dedup
+from monitor.judge import dedup, fingerprints
 from monitor.judge.dedup import Candidate, Fingerprint, Similarity
 from monitor.judge.seeds import Seed, load_seeds
 
@@ -386,6 +388,76 @@ def test_minhash_agreement_tracks_jaccard() -> None:
 def test_signature_needs_a_power_of_two() -> None:
     with pytest.raises(ValueError, match="power of two"):
         dedup.signature({1, 2, 3}, num_perm=100)
+
+
+# The hashing works on many values at once, packed in one int (fingerprints._lanes): these
+# hold it to the definition, one value at a time, as the fingerprints in stored indexes were
+# made. Written out here rather than imported, so that a change to the module cannot move
+# both sides.
+_M64 = (1 << 64) - 1
+
+
+def _mix64_by_definition(x: int) -> int:
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+def _shingles_by_definition(words: list[str], size: int) -> list[int]:
+    hashes = [fingerprints._hash_token(w) for w in words]
+    if not hashes:
+        return []
+    size = min(size, len(hashes))
+    out = []
+    for i in range(len(hashes) - size + 1):
+        h = 0
+        for value in hashes[i : i + size]:
+            h = (h * 0x9E3779B97F4A7C15 + value) & _M64
+        out.append(_mix64_by_definition(h) >> 32)
+    return out
+
+
+def _band_keys_by_definition(sig: tuple[int, ...], bands: int, rows: int) -> tuple[int, ...]:
+    keys = []
+    for band in range(bands):
+        h = (0x6C73682D62616E64 * (band + 1)) & _M64
+        for v in sig[band * rows : (band + 1) * rows]:
+            h = (h * 0x9E3779B97F4A7C15 + v) & _M64
+        h = _mix64_by_definition(h)
+        keys.append(h - (1 << 64) if h >= 1 << 63 else h)
+    return tuple(keys)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(["روسيا", "كوريا", "الشماليه", "x", "٢٠٢٤", "ال", "بوتين"])),
+    size=st.integers(1, 4),
+)
+def test_shingles_are_their_definition(words: list[str], size: int) -> None:
+    assert fingerprints.shingle_sequence(words, size) == _shingles_by_definition(words, size)
+
+
+_EDGE_64 = st.one_of(st.sampled_from([0, 1, (1 << 63) - 1, 1 << 63, _M64]), st.integers(0, _M64))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), bands=st.integers(1, 50), rows=st.integers(1, 4))
+def test_band_keys_are_their_definition(data: st.DataObject, bands: int, rows: int) -> None:
+    # mostly long enough for every band (the packed path), sometimes short (the last bands
+    # have fewer rows or none)
+    need = bands * rows
+    length = data.draw(st.one_of(st.integers(need, need + 8), st.integers(0, need)))
+    sig = tuple(data.draw(st.lists(_EDGE_64, min_size=length, max_size=length)))
+    expected = _band_keys_by_definition(sig, bands, rows)
+    assert fingerprints.band_keys(sig, bands, rows) == expected
+
+
+def test_band_keys_of_real_signatures_are_their_definition() -> None:
+    """The shipped shape (42 bands of 3 rows of a 128-value signature), over real texts."""
+    for seed in load_seeds():
+        sig = dedup.fingerprint(seed.title, seed.text).signature
+        assert len(sig) == dedup.NUM_PERM
+        assert fingerprints.band_keys(sig) == _band_keys_by_definition(sig, dedup.BANDS, dedup.ROWS)
 
 
 # --------------------------------------------------------------------------------------------
