@@ -8,10 +8,13 @@ variant the press uses for a name folds to one form.
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.text import arabic
 from monitor.text.arabic import (
     NAME_STEMS,
     fold,
@@ -142,6 +145,21 @@ def test_fold_is_idempotent_and_keeps_lines(text: str) -> None:
     once = fold(text)
     assert fold(once) == once
     assert once.count("\n") == text.count("\n")
+
+
+# Every character fold() replaces, and characters it leaves alone (letters, Latin, spaces,
+# punctuation, presentation forms): fold() replaces them one str.replace a character; the
+# definition is one str.translate pass over the table.
+_FOLD_TABLE_BY_CODE_POINT = arabic._build_fold_table()
+_FOLDED_AND_NOT = "".join(map(chr, _FOLD_TABLE_BY_CODE_POINT)) + LETTERS + "AbZ \n.,ﻻﷲﺃ"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(alphabet=_FOLDED_AND_NOT, max_size=60), arabic_text, st.text()))
+def test_fold_is_one_translate_pass_over_its_table(text: str) -> None:
+    if arabic._PRESENTATION.search(text):
+        text = unicodedata.normalize("NFKC", text)
+    assert fold(text) == text.translate(_FOLD_TABLE_BY_CODE_POINT).lower()
 
 
 @settings(max_examples=300, deadline=None)
