@@ -23,11 +23,13 @@ import golden_cases as golden
 import lxml.html
 import pytest
 import trafilatura.metadata
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.errors import ExtractionError
 from monitor.extract import metadata
 from monitor.extract.article import extract_article
-from monitor.extract.body import MIN_WORDS, _own_text, article_scope
+from monitor.extract.body import MIN_WORDS, _is_footer, _own_text, article_scope
 from monitor.extract.metadata import (
     _NOT_LETTER,
     _letters,
@@ -709,3 +711,29 @@ def test_trafilatura_runs_with_the_settings_it_builds_from_rasads_options(
         return {name: getattr(options, name) for name in Extractor.__slots__}
 
     assert len(built) == 1 and settings(extractor_for(url)) == settings(built[0])
+
+
+# The footer test as one regex alternation, as it was written before it became substring
+# searches (monitor.extract.body._is_footer): the two must agree on every paragraph.
+_FOOTER_AS_ONE_PATTERN = re.compile(
+    r"الحقوق محفوظه|حقوق النشر|©|all rights reserved|ملفات تعريف الارتباط|الكوكيز|\bcookies?\b"
+    r"|سياسه الخصوصيه|privacy policy"
+)
+_FOOTER_PIECES = [
+    "الحقوق محفوظه", "حقوق النشر", "©", "all rights reserved", "ملفات تعريف الارتباط", "الكوكيز",
+    "cookie", "cookies", "cookiesx", "xcookie", "_cookie", "سياسه الخصوصيه", "privacy policy",
+    "privacy", "حقوق", " ", "-", "روسيا", "a", "1",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FOOTER_PIECES), max_size=8).map("".join))
+def test_footer_phrases_are_found_where_the_one_pattern_finds_them(paragraph: str) -> None:
+    assert _is_footer(paragraph) == (_FOOTER_AS_ONE_PATTERN.search(paragraph) is not None)
+
+
+def test_footer_phrases_on_the_fixture_sites_furniture() -> None:
+    for line in (site.COOKIE_TEXT, site.copyright_line("موقع"), "نص الخبر عن روسيا وكوريا"):
+        folded = page_fold(clean_line(line))
+        assert _is_footer(folded) == (_FOOTER_AS_ONE_PATTERN.search(folded) is not None)
+    assert _is_footer(page_fold(site.COOKIE_TEXT))

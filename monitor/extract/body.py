@@ -213,10 +213,22 @@ _FURNITURE = _starts_with(  # whole short lines: share, follow, login, newslette
     r"انشاء حساب", r"اشترك", r"النشره (?:البريديه|الاخباريه)", r"(?:اعلان|advertisement)$",
     r"share", r"sign (?:in|up)", r"log ?in", r"subscribe", r"follow us",
 )  # fmt: skip
-_FOOTER = re.compile(  # copyright, cookie and privacy notices
-    r"الحقوق محفوظه|حقوق النشر|©|all rights reserved|ملفات تعريف الارتباط|الكوكيز|\bcookies?\b"
-    r"|سياسه الخصوصيه|privacy policy"
-)
+# Copyright, cookie and privacy notices: phrases found anywhere in a short paragraph, looked for
+# with `in` (a C substring search each) rather than as one regex alternation, which sre tries
+# at every character (0.06 -> 0.01 ms for a page's paragraphs); "cookie" only as a whole word.
+_FOOTER_PHRASES = (
+    "الحقوق محفوظه", "حقوق النشر", "©", "all rights reserved", "ملفات تعريف الارتباط",
+    "الكوكيز", "سياسه الخصوصيه", "privacy policy",
+)  # fmt: skip
+_COOKIES = re.compile(r"\bcookies?\b")
+
+
+def _is_footer(folded: str) -> bool:
+    return any(phrase in folded for phrase in _FOOTER_PHRASES) or (
+        "cookie" in folded and _COOKIES.search(folded) is not None
+    )
+
+
 # Comment-policy disclaimers: "الآراء الواردة أدناه لا تعبر عن رأي الموقع".
 _COMMENT_POLICY = re.compile(
     r"(?=.*(?:اصحابها|ادناه|الموقع|الصحيفه|الشبكه))"
@@ -263,7 +275,7 @@ def _is_boilerplate(folded: str, words: int) -> bool:
     return (
         (words <= 25 and _LINK_INTRO.match(folded) is not None)
         or (words <= 6 and _FURNITURE.match(folded) is not None)
-        or (words <= 40 and _FOOTER.search(folded) is not None)
+        or (words <= 40 and _is_footer(folded))
         or (words <= 80 and _COMMENT_POLICY.match(folded) is not None)
     )
 
