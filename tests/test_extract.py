@@ -451,6 +451,32 @@ def test_detect_language(text: str, hint: str | None, expected: str | None) -> N
     assert detect_language(text, hint) == expected
 
 
+def _language_by_counting_every_letter(text: str, hint: str | None) -> str | None:
+    """detect_language as first written: all letters counted, then the Arabic-script share."""
+    letters = sum(c.isalpha() for c in text)
+    script = "".join(re.findall("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+", text))
+    arabic = sum(c.isalpha() for c in script)
+    families = metadata._ARABIC_SCRIPT_LANGUAGES
+    if not letters or arabic < 0.5 * letters:
+        return hint if hint not in families else None
+    if hint in families - {"ar", "fa", "ur"}:
+        return hint
+    if sum(map(script.count, "ٹڈڑںے")) > 0.005 * arabic:
+        return "ur"
+    if sum(map(script.count, "پچژگ")) > 0.005 * arabic:
+        return "fa"
+    return "ar"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="روسياكورچگٹے abcXYZ019٢ ،.\n\u064e_²", max_size=80),
+    st.sampled_from([None, "ar", "fa", "ur", "ps", "en", "fr"]),
+)
+def test_detect_language_decides_as_counting_every_letter_does(text: str, hint: str | None) -> None:
+    assert detect_language(text, hint) == _language_by_counting_every_letter(text, hint)
+
+
 # ── canonical hint, headers, purity ────────────────────────────────────────────────────────────
 
 
