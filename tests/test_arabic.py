@@ -320,6 +320,28 @@ def test_a_reading_tokenises_as_tokens_does_whole_and_by_paragraph(text: str) ->
     assert read.paragraph_tokens == [tokens_from_folded(p) for p in read.paragraphs]
 
 
+# Presentation forms of the seats (ﺆ ﺋ) become seats under NFKC, which fold() applies first.
+_WITH_SEATS = st.one_of(
+    arabic_text,
+    st.lists(
+        st.sampled_from(["مسؤول", "رئيس", "ﺆ", "ﺋﻴﺲ", "\n", " ", "بيونغ", "يانغ", "ءامن"])
+    ).map("".join),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_WITH_SEATS)
+def test_search_reads_a_text_as_its_tokens_with_bare_hamza(text: str) -> None:
+    bare = tokens(text.replace("ؤ", "ء").replace("ئ", "ء"))
+    assert arabic.bare_hamza_tokens(text) == bare  # not read yet: from scratch
+    read = reading(text)
+    assert arabic.bare_hamza_tokens(text) == bare  # from the reading's paragraphs
+    assert read.tokens == tokens(text) and read.folded == fold(text)  # the reading unchanged
+    assert read.paragraph_words == [
+        [strip_clitics(w) for w in arabic._WORD.findall(p)] for p in read.paragraphs
+    ]
+
+
 def test_a_reading_folds_a_name_split_by_a_line_break_as_tokens_does() -> None:
     text = "وصل كيم جونغ\nأون إلى بيونغ\nيانغ"
     assert reading(text).tokens == tokens(text)

@@ -180,12 +180,17 @@ def fold(text: str) -> str:
     """
     if _PRESENTATION.search(text):
         text = unicodedata.normalize("NFKC", text)
+    return _replace_folds(text, keep=frozenset()).lower()
+
+
+def _replace_folds(text: str, keep: frozenset[str]) -> str:
+    """`text` with each character fold() replaces replaced, but those in `keep`."""
     # str.translate looks every character up in Python's table (35 ns each: 65 µs for an
     # article); only a few distinct characters of a text are ever folded, and one str.replace
     # a character, a C scan each, costs less than half of that
-    for char in set(_FOLDED.findall(text)):
+    for char in set(_FOLDED.findall(text)) - keep:
         text = text.replace(char, _FOLDS[char])
-    return text.lower()
+    return text
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,7 +352,8 @@ def sentences(text: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """A text folded and tokenised once: relevance reads it by paragraph, dedup whole.
+    """A text folded and tokenised once: relevance reads it by paragraph, dedup whole, search
+    through :func:`bare_hamza_tokens`.
 
     ``tokens`` equals :func:`tokens` of the text: a word never spans a line, so the whole
     text's words are its paragraphs' words in turn, and variant folding (which may join words
@@ -359,23 +365,66 @@ class Reading:
     paragraphs: list[str]  # folded, as :func:`paragraphs` splits them
     paragraph_tokens: list[list[str]]  # :func:`tokens_from_folded` of each paragraph
     tokens: list[str]
+    # each paragraph's clitic-stripped words before variant folding, and the paragraph folded
+    # but for its hamza seats (ؤ ئ; None when the text needed NFKC, which can make seats)
+    paragraph_words: list[list[str]]
+    seated_paragraphs: list[str] | None
 
 
 _READINGS: dict[str, Reading] = {}
-_READINGS_MAX = 8  # a page's title and text, read by relevance, then dedup
+_READINGS_MAX = 8  # a page's title and text, read by relevance, then dedup, then search
+_SEATS: Final = frozenset("ؤئ")
 
 
 def reading(text: str) -> Reading:
-    """The :class:`Reading` of ``text``; the last few texts are remembered, so relevance and
-    dedup of one article fold and tokenise it once (0.15-0.2 ms a page)."""
+    """The :class:`Reading` of ``text``; the last few texts are remembered, so relevance,
+    dedup and search of one article fold and tokenise it once (0.15-0.2 ms a page)."""
     found = _READINGS.get(text)
     if found is None:
-        folded = fold(text)
-        parts = paragraphs(folded)
+        seated_parts: list[str] | None = None
+        if _PRESENTATION.search(text):
+            folded = fold(text)
+            parts = paragraphs(folded)
+        else:
+            # fold() but for the seats, split, then the seats folded: the same paragraphs as
+            # fold() and paragraphs() give (a seat is one letter for another), and search's
+            # bare-hamza reading of the text can start from the seated ones
+            seated = _replace_folds(text, keep=_SEATS).lower()
+            folded = _fold_seats(seated)
+            seated_parts = paragraphs(seated)
+            parts = [_fold_seats(part) for part in seated_parts]
         words = [list(map(_stripped, _WORD.findall(part))) for part in parts]
         whole = _fold_variants([word for part in words for word in part])
-        found = Reading(folded, parts, [_fold_variants(part) for part in words], whole)
+        found = Reading(
+            folded, parts, [_fold_variants(part) for part in words], whole, words, seated_parts
+        )
         if len(_READINGS) >= _READINGS_MAX:
             _READINGS.clear()
         _READINGS[text] = found
     return found
+
+
+def _fold_seats(text: str) -> str:
+    if "ؤ" in text or "ئ" in text:
+        return text.replace("ؤ", "و").replace("ئ", "ي")
+    return text
+
+
+def bare_hamza_tokens(text: str) -> list[str]:
+    """:func:`tokens` of ``text`` with its hamza seats written bare (ؤ ئ -> ء), as search
+    reads a text (``monitor.text.search_terms``).
+
+    When the text's :class:`Reading` is at hand (relevance and dedup read it just before),
+    only its paragraphs that hold a seat are tokenised again; the rest are the words it has.
+    """
+    found = _READINGS.get(text)
+    if found is None or found.seated_paragraphs is None:
+        return tokens(text.replace("ؤ", "ء").replace("ئ", "ء"))
+    words: list[str] = []
+    for seated, plain in zip(found.seated_paragraphs, found.paragraph_words, strict=True):
+        if "ؤ" in seated or "ئ" in seated:
+            bare = seated.replace("ؤ", "ء").replace("ئ", "ء")
+            words += map(_stripped, _WORD.findall(bare))
+        else:
+            words += plain
+    return _fold_variants(words)
