@@ -308,6 +308,16 @@ def test_page_title_without_entry_drops_prefix_matching_h1() -> None:
     assert extract_article(body, "https://example.org/a", HTML).title == HEADLINE
 
 
+def test_page_title_is_the_title_element_before_the_h1_without_og_title() -> None:
+    tree = parse_html(
+        "<html><head><title>قمة بوتين وكيم في موسكو</title></head><body>"
+        "<h1>عنوان آخر على الصفحة</h1><p>نص</p><h1>عنوان ثالث</h1></body></html>"
+    )
+    assert metadata.page_title(tree, []) == "قمة بوتين وكيم في موسكو"
+    no_title = parse_html("<html><body><h1> </h1><h1>عنوان آخر</h1><p>نص</p></body></html>")
+    assert metadata.page_title(no_title, []) == "عنوان آخر"  # the first h1 with text
+
+
 def test_headline_repeated_at_the_top_of_the_body_is_dropped() -> None:
     article = extract_article(
         page([HEADLINE, *PARAGRAPHS], title=HEADLINE), "https://e.org/a", HTML

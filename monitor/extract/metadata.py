@@ -141,8 +141,10 @@ def page_title(tree: lxml.html.HtmlElement, site_names: Iterable[str]) -> str:
     When the title holds several segments and a run of them is the page's <h1>, that run is the
     headline ("المدينة نيوز - أميركا :50 ..." with <h1>أميركا :50 ...</h1>).
     """
-    headings = [clean_line(h.text_content()) for h in tree.iter("h1")]
-    titles = [clean_line(t.text_content()) for t in tree.iter("title")]
+    headings: list[str] = []
+    titles: list[str] = []
+    for element in tree.iter("h1", "title"):  # one walk of the page for both
+        (titles if element.tag == "title" else headings).append(clean_line(element.text_content()))
     candidates = [*meta(tree, "og:title", "twitter:title"), *titles, *headings]
     raw = next((c for c in candidates if c), "")
     heading_keys = {match_key(h) for h in headings} - {""}
