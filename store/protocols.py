@@ -27,6 +27,7 @@ python/mypy#18680, so the contract suite compares the signatures too.)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -219,6 +220,20 @@ class Archive(Protocol):
     def counts(self) -> dict[str, int]:
         """Articles per status, and "pending": frontier entries still to fetch."""
         ...
+
+    def grouped(
+        self, max_steps: int = 100, max_seconds: float = 0.2
+    ) -> AbstractContextManager[None]:
+        """Within it, articles may be committed in groups of up to `max_steps`, none waiting
+        over `max_seconds` (a crawl's single writer: SQLite); a kill loses a group whole,
+        its pages still pending. A store may keep one transaction an article (PostgreSQL)."""
+        ...
+
+    def flush(self, *, due_only: bool = False) -> None:
+        """Commit an open group now (`due_only`: only if it has waited `max_seconds`)."""
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Call `action` once everything written so far is committed (at once, if it is)."""
 
 
 class SeedCorpus(Protocol):

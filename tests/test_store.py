@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -218,3 +219,141 @@ def test_the_dedup_migration_indexes_what_was_stored_before(
     outcome = after.add_unless_duplicate(article("http://y/1", text=seed.text))
     assert (outcome.status, outcome.duplicate_of) == ("duplicate", "http://x/1")
     after.close()
+
+
+# ── articles committed in groups (Store.grouped: a crawl's single writer) ────────────────────
+
+GROUP_KILLED = """
+import sys, time
+from datetime import UTC, datetime
+from monitor.models import FeedEntry
+from store.base import FeedPoll, StoredArticle
+from store.sqlite import SQLiteStore
+
+now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+store = SQLiteStore(sys.argv[1])
+urls = [f"http://127.0.0.1/news/{k}" for k in range(6)]
+store.record_poll(
+    FeedPoll("sky", "http://127.0.0.1/rss", now, True, 200, 6, None),
+    [FeedEntry(url=u, title="عنوان") for u in urls],
+)
+def text(k):
+    return " ".join(f"كلمة{k}{n}" for n in range(40))
+with store.grouped(max_steps=1000, max_seconds=3600):
+    for k, url in enumerate(urls[:3]):
+        store.add_unless_duplicate(StoredArticle(
+            url=url, canonical_url=url, source="sky", title=f"عنوان {k}", text=text(k),
+            status="new", fetched=now))
+    store.flush()
+    for k, url in enumerate(urls[3:], start=3):
+        store.add_unless_duplicate(StoredArticle(
+            url=url, canonical_url=url, source="sky", title=f"عنوان {k}", text=text(k),
+            status="new", fetched=now))
+    print("ready", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_group_killed_before_its_commit_leaves_its_pages_pending(tmp_path: Path) -> None:
+    db = tmp_path / "group.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GROUP_KILLED, str(db)],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == b"ready"
+    proc.kill()  # SIGKILL, the group of three open
+    proc.wait()
+    proc.stdout.close()
+    store = SQLiteStore(db)
+    assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    urls = [f"http://127.0.0.1/news/{k}" for k in range(6)]
+    # the flushed three are stored and done; the three after them are gone whole, their
+    # entries still pending (with no attempt counted), so the next run fetches them
+    assert {a.url for a in store.articles()} == set(urls[:3])
+    states = store.entry_states(urls)
+    assert [states[u] for u in urls] == ["done"] * 3 + ["pending"] * 3
+    assert store._db.execute("SELECT count(*) FROM dedup_fingerprints").fetchone()[0] == 3
+    store.close()
+
+
+def _reader(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def _visible(reader: sqlite3.Connection) -> int:
+    return int(reader.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+
+def _body(k: int) -> str:
+    return " ".join(f"كلمة{k}{n}" for n in range(40))
+
+
+def test_a_group_commits_at_its_size_its_age_and_any_other_write(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    reader = _reader(tmp_path / "rasad.db")
+    with store.grouped(max_steps=3, max_seconds=0.3):
+        for k in range(2):
+            store.add_unless_duplicate(article(f"http://127.0.0.1/a{k}", text=_body(k)))
+        assert _visible(reader) == 0  # two of three: waiting
+        store.add_unless_duplicate(article("http://127.0.0.1/a2", text=_body(2)))
+        assert _visible(reader) == 3  # the third commits the group
+        store.add_unless_duplicate(article("http://127.0.0.1/a3", text=_body(3)))
+        store.flush(due_only=True)
+        assert _visible(reader) == 3  # not due yet
+        time.sleep(0.35)
+        store.flush(due_only=True)
+        assert _visible(reader) == 4  # waited max_seconds: committed by the timer's call
+        store.add_unless_duplicate(article("http://127.0.0.1/a4", text=_body(4)))
+        store.set_state("k", "v")  # any other write commits with the articles before it
+        assert _visible(reader) == 5
+        assert reader.execute("SELECT value FROM state WHERE key = 'k'").fetchone() == ("v",)
+        store.add_unless_duplicate(article("http://127.0.0.1/a5", text=_body(5)))
+        assert _visible(reader) == 5
+    assert _visible(reader) == 6  # and the end of the group commits the rest
+    reader.close()
+
+
+def test_after_commit_waits_for_the_commit_and_a_rolled_back_group_never_runs_it(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    ran: list[str] = []
+    store.after_commit(lambda: ran.append("at once"))  # no group: nothing waits
+    assert ran == ["at once"]
+    with store.grouped(max_steps=10, max_seconds=60):
+        store.add_unless_duplicate(article("http://127.0.0.1/a0", text=_body(0)))
+        store.after_commit(lambda: ran.append("a0"))
+        assert ran == ["at once"]
+        store.flush()
+        assert ran == ["at once", "a0"]
+    with pytest.raises(RuntimeError, match="stop"), store.grouped(max_steps=10, max_seconds=60):
+        store.add_unless_duplicate(article("http://127.0.0.1/a1", text=_body(1)))
+        store.after_commit(lambda: ran.append("a1"))
+        raise RuntimeError("stop")
+    assert ran == ["at once", "a0"]
+    assert {a.url for a in store.articles()} == {"http://127.0.0.1/a0"}
+
+
+def test_a_failed_step_undoes_itself_only(
+    store: SQLiteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from store.sqlite import archive
+
+    real = archive.dedup_index.add
+
+    def add(db: sqlite3.Connection, doc: str, fp: object) -> None:
+        real(db, doc, fp)  # type: ignore[arg-type]
+        if doc.endswith("/bad"):  # after the article row was written: it must go too
+            raise sqlite3.IntegrityError("a bad article")
+
+    monkeypatch.setattr(archive.dedup_index, "add", add)
+    with store.grouped(max_steps=10, max_seconds=60):
+        store.add_unless_duplicate(article("http://127.0.0.1/a0", text=_body(0)))
+        with pytest.raises(sqlite3.IntegrityError):
+            store.add_unless_duplicate(article("http://127.0.0.1/bad", text=_body(1)))
+        store.add_unless_duplicate(article("http://127.0.0.1/a2", text=_body(2)))
+    assert {a.url for a in store.articles()} == {"http://127.0.0.1/a0", "http://127.0.0.1/a2"}
+    count = store._db.execute("SELECT count(*) FROM dedup_fingerprints").fetchone()[0]
+    assert count == 2

@@ -141,7 +141,7 @@ def test_every_method_has_the_protocols_parameters(store: Store, concern: type) 
 
 def test_the_store_is_every_concern_and_nothing_is_left_out() -> None:
     assert set(_members(Store)) == {"close"}
-    assert sum(len(_members(c)) for c in CONCERNS) == 35
+    assert sum(len(_members(c)) for c in CONCERNS) == 38
 
 
 def test_an_unknown_store_url_is_refused(tmp_path: Path) -> None:

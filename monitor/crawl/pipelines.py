@@ -13,6 +13,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from twisted.internet.task import LoopingCall
 
 from monitor.crawl.failures import StoreWriteFailed
 from monitor.crawl.items import ArticleItem, FetchedPage
@@ -21,6 +22,9 @@ from monitor.crawl.run import CrawlRun
 from monitor.judge.dedup import declared_original
 from monitor.text.urls import canonical_url
 from store.base import Status, StoredArticle
+
+#: Seconds between checks that an open group of stored articles has waited long enough.
+FLUSH_EVERY = 0.1
 
 
 class _RunPipeline:
@@ -53,6 +57,7 @@ class ArticlePipeline(_RunPipeline):
         super().__init__(crawler)
         self._preparer: Preparer | None = None
         self._in_order = InOrder()
+        self._flusher = LoopingCall(self._flush_due)
 
     @property
     def preparer(self) -> Preparer:
@@ -68,7 +73,20 @@ class ArticlePipeline(_RunPipeline):
             run.preparer = self._preparer
         return self._preparer
 
+    def open_spider(self) -> None:
+        # a group of stored articles waits at most its max_seconds, also when no page comes
+        # to close it (store.protocols.Store.grouped)
+        self._flusher.start(FLUSH_EVERY, now=False)
+
+    def _flush_due(self) -> None:
+        try:
+            self.run.store.flush(due_only=True)
+        except StoreWriteFailed:  # the run is stopping; the guard has recorded why
+            self._flusher.stop()
+
     def close_spider(self) -> None:
+        if self._flusher.running:
+            self._flusher.stop()
         if self._preparer is not None:
             self._preparer.close()
 

@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TextIO
 
 from monitor.config.loader import Config, Source
@@ -123,7 +123,15 @@ def run_crawl(
     # from here every store call goes through the run's guard (a failure: StoreWriteFailed)
     run.store.load_seeds(load_seeds())
     run_id = run.store.start_run(run.clock(), [s.name for s in run.sources])
-    reason = "shutdown" if STOP.received else _crawl(run, config, verbose, log_file)
+    if STOP.received:
+        reason: str | None = "shutdown"
+    elif isinstance(run, QueuedCrawlRun):  # workers share the store: one commit an article
+        reason = _crawl(run, config, verbose, log_file)
+    else:  # the one writer: articles committed in groups (store.protocols.Store.grouped)
+        with run.unguarded_store.grouped():
+            reason = _crawl(run, config, verbose, log_file)
+            with suppress(StoreWriteFailed):  # the guard has put it in the report
+                run.store.flush()
     if isinstance(run, QueuedCrawlRun):  # wait for the workers; their counts join the report
         with STOP.installed():  # Scrapy's signal handlers went with its reactor
             reason = run.drain(reason, lambda: STOP.received is not None)

@@ -196,5 +196,8 @@ class CrawlRun(FeedRun):
     ) -> AddOutcome:
         outcome = self.store.add_unless_duplicate(article, fp, declared_original=declared_original)
         key = "updated" if outcome.written == "updated" else outcome.status
-        self.report.source(article.source).stored[key] += 1
+        stored = self.report.source(article.source).stored
+        # counted once it is committed: a group of articles the store could not commit is
+        # not in the store, so not in the report either (store.protocols.Store.grouped)
+        self.store.after_commit(lambda: stored.update((key,)))
         return outcome

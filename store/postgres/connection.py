@@ -303,6 +303,20 @@ class PGConnection:
         return int(row["v"] or 0) if row else 0
 
     @contextmanager
+    def grouped(self, max_steps: int = 100, max_seconds: float = 0.2) -> Iterator[None]:
+        """One transaction an article all the same: an article's transaction holds advisory
+        locks on its LSH band keys until it commits (how two workers' copies of one story
+        never both become new), and a group would hold them for all its articles, keeping
+        every other worker that meets one of those bands waiting."""
+        yield
+
+    def flush(self, *, due_only: bool = False) -> None:
+        """Nothing waits to be committed (see `grouped`)."""
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        action()  # every step is committed when it returns
+
+    @contextmanager
     def _tx(self) -> Iterator[DB]:
         """One write step: BEGIN ... COMMIT (READ COMMITTED), rolled back on any exception.
 

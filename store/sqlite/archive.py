@@ -44,7 +44,7 @@ class SQLiteArchive(SQLiteConnection):
         """Store a judged article, as a duplicate when it repeats a stored story: one
         transaction (see `store.protocols.Archive.add_unless_duplicate`)."""
         fp = fp or fingerprint(article.title, article.text)
-        with self._tx() as db:
+        with self._tx(groupable=True) as db:
             stored = db.execute(
                 "SELECT status, duplicate_of, similarity, story FROM articles"
                 " WHERE canonical_url = ?",

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,6 +172,7 @@ class SQLiteConnection:
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._group: _Group | None = None  # set inside grouped(): see there
         self.read_mode = "ro" if read_only else "rw"  # "immutable": see _open_read_only
         if read_only:
             self._db = self._open_read_only()
@@ -191,6 +193,8 @@ class SQLiteConnection:
             raise StoreError(self._open_problem(exc), at_open=True) from exc
 
     def close(self) -> None:
+        if self._group is not None and self._group.began is not None:
+            self._commit_group()  # what was written is kept, as with one transaction a step
         self._db.close()
 
     def _connect(self, target: str, *, uri: bool = False) -> sqlite3.Connection:
@@ -304,15 +308,110 @@ class SQLiteConnection:
             raise StoreCorrupt(corrupt_message(self.path, detail), detail=detail)
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write step: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        self._db.execute("BEGIN IMMEDIATE")
+    def _tx(self, *, groupable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write step: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
+
+        Inside `grouped()`, a `groupable` step (storing an article) is a savepoint of the
+        group's transaction, committed with the steps around it; any other step is too, but
+        the group commits right after it, so it is as durable as alone."""
+        group = self._group
+        if group is None:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return
+        if group.began is None:
+            self._db.execute("BEGIN IMMEDIATE")
+            group.began = time.monotonic()
+        self._db.execute("SAVEPOINT step")
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._undo_step(group)
             raise
-        self._db.execute("COMMIT")
+        self._db.execute("RELEASE step")
+        group.steps += 1
+        if not groupable or group.steps >= group.max_steps or group.overdue():
+            self._commit_group()
+
+    @contextmanager
+    def grouped(self, max_steps: int = 100, max_seconds: float = 0.2) -> Iterator[None]:
+        """Commit articles in groups rather than one transaction each (a crawl's store step:
+        1.4 -> 0.6 ms an article; SQLite writes each changed page to the WAL once a commit,
+        not once an article).
+
+        A group commits after `max_steps` articles or once it is `max_seconds` old (checked
+        at each step and by `flush(due_only=True)`, which a crawl calls on a timer so a quiet
+        spell never holds the write lock), before any other kind of write is left to stand
+        alone, and at the end. A process killed meanwhile loses the group's articles and
+        their frontier updates together: those pages are still pending, and the next run
+        fetches and stores them as if they had never been fetched. What must happen only
+        once they are stored (the run report's counts) waits in `after_commit`.
+
+        For one writer: other processes wait for the lock while a group is open (up to
+        `max_seconds`), so `rasad worker` processes sharing a file keep one transaction an
+        article."""
+        if self._group is not None:
+            raise RuntimeError("store writes are grouped already")
+        self._group = _Group(max_steps, max_seconds)
+        try:
+            yield
+        except BaseException:
+            group, self._group = self._group, None
+            if group.began is not None:
+                self._db.execute("ROLLBACK")
+            raise
+        try:
+            self.flush()
+        finally:
+            self._group = None
+
+    def flush(self, *, due_only: bool = False) -> None:
+        """Commit the open group now (with `due_only`, only once it is `max_seconds` old)."""
+        group = self._group
+        if group is not None and group.began is not None and (not due_only or group.overdue()):
+            self._commit_group()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once what was written so far is committed: at once outside a group,
+        else when the group commits (never, if it is rolled back)."""
+        group = self._group
+        if group is None or group.began is None:
+            action()
+        else:
+            group.actions.append(action)
+
+    def _undo_step(self, group: _Group) -> None:
+        """A failed step undone; the group's earlier steps stay, to be committed. SQLite
+        rolls a whole transaction back on some errors (a full disk, an I/O error): then
+        the group is gone with it, and so are the actions waiting for its commit."""
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK TO step")
+                self._db.execute("RELEASE step")
+                return
+        except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        group.began, group.steps, group.actions = None, 0, []
+
+    def _commit_group(self) -> None:
+        group = self._group
+        assert group is not None and group.began is not None
+        actions, group.actions = group.actions, []
+        group.began, group.steps = None, 0
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        for action in actions:
+            action()
 
     def _migrate(self) -> None:
         steps = migrations.MIGRATIONS  # looked up here, so a test can stop at an older schema
@@ -337,3 +436,17 @@ class SQLiteConnection:
     def schema_version(self) -> int:
         row = self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()
         return int(row[0])
+
+
+class _Group:
+    """The open group of `SQLiteConnection.grouped()`: its transaction's start (None: no
+    transaction open), steps so far, and the actions waiting for its commit."""
+
+    def __init__(self, max_steps: int, max_seconds: float) -> None:
+        self.max_steps, self.max_seconds = max_steps, max_seconds
+        self.began: float | None = None
+        self.steps = 0
+        self.actions: list[Callable[[], None]] = []
+
+    def overdue(self) -> bool:
+        return self.began is not None and time.monotonic() - self.began >= self.max_seconds
