@@ -773,3 +773,12 @@ def test_footer_phrases_on_the_fixture_sites_furniture() -> None:
         folded = page_fold(clean_line(line))
         assert _is_footer(folded) == (_FOOTER_AS_ONE_PATTERN.search(folded) is not None)
     assert _is_footer(page_fold(site.COOKIE_TEXT))
+
+
+def test_a_read_also_run_into_a_paragraph_is_cut_off() -> None:
+    from monitor.extract.body import clean_body
+
+    story = "بحث الرئيسان التعاون العسكري بين البلدين في موسكو يوم الثلاثاء الماضي"
+    raw = f"{story}. اقرأ أيضا: قمة أخرى في بكين\n{story} مرة أخرى. إقرأ كذلك عنوان آخر"
+    assert clean_body(raw) == f"{story}.\n\n{story} مرة أخرى."
+    assert clean_body(f"{story} وقرأ البيان") == f"{story} وقرأ البيان"  # not the label

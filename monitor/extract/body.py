@@ -254,7 +254,9 @@ def clean_body(raw: str, headlines: Iterable[str] = ()) -> str:
     seen: set[str] = set()
     in_link_list = False
     for line in raw.splitlines():
-        paragraph = _INLINE_READ_ALSO.sub("", clean_line(line))
+        paragraph = clean_line(line)
+        if "قر" in paragraph:  # the label's letters: a C search spares most lines the regex
+            paragraph = _INLINE_READ_ALSO.sub("", paragraph)
         # each paragraph is folded and counted once; every test below reads these
         folded = fold(paragraph)
         key = alnum_key(folded)
