@@ -500,3 +500,27 @@ def test_dev_set_precision_and_recall(
             assert s.precision >= precision, (name, s.row())
         if recall is not None:
             assert s.recall >= recall, (name, s.row())
+
+
+def _signature_by_definition(shingle_set: set[int], num_perm: int = 128) -> tuple[int, ...]:
+    shift = 64 - (num_perm.bit_length() - 1)
+    least: dict[int, int] = {}
+    for s in shingle_set:
+        h = (s * 0xBF58476D1CE4E5B9 + 0x7261736164) & _M64
+        b, rest = h >> shift, h & ((1 << shift) - 1)
+        least[b] = min(rest, least.get(b, rest))
+    if not least:
+        return (0,) * num_perm
+    probes = fingerprints._probe_table(num_perm)
+    return tuple(
+        least[i] if i in least else least[next(j for j in probes[i] if j in least)]
+        for i in range(num_perm)
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(0, 2**32 - 1), max_size=400), st.sampled_from([2, 16, 128]))
+def test_signature_is_its_definition(shingle_set: set[int], num_perm: int) -> None:
+    # few shingles leave most bins empty: each borrows along its probe sequence
+    expected = _signature_by_definition(shingle_set, num_perm)
+    assert fingerprints.signature(shingle_set, num_perm) == expected

@@ -239,10 +239,16 @@ def signature(shingle_set: Iterable[int], num_perm: int = NUM_PERM) -> tuple[int
         probes = _PROBES.get(num_perm)
         if probes is None:
             probes = _PROBES[num_perm] = _probe_table(num_perm)
-        bins = [
-            v if v != _EMPTY else next(bins[j] for j in probes[i] if bins[j] != _EMPTY)
-            for i, v in enumerate(bins)
-        ]
+        # an empty bin borrows from the first bin along its probes that was filled by a
+        # shingle (never from one that borrowed); a plain loop a bin, not a generator
+        filled = list(bins)
+        for i, v in enumerate(bins):
+            if v == _EMPTY:
+                for j in probes[i]:
+                    if bins[j] != _EMPTY:
+                        filled[i] = bins[j]
+                        break
+        bins = filled
     return tuple(bins)
 
 
