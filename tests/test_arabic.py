@@ -356,3 +356,9 @@ def test_dedup_leaves_the_shared_reading_of_a_text_as_it_was() -> None:
     before = list(reading(text).tokens)
     assert body_tokens(title, text) == before[3:]  # the repeated headline dropped
     assert reading(text).tokens == before == tokens(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet="ab \n\t\r\u00a0\u2028\u3000\x0b\x1c")))
+def test_paragraphs_are_the_lines_between_whitespace_runs_holding_a_newline(text: str) -> None:
+    assert paragraphs(text) == [p for p in arabic._LINE_SPLIT.split(text.strip()) if p]

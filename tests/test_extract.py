@@ -37,7 +37,7 @@ from monitor.extract.metadata import (
     detect_language,
     site_name,
 )
-from monitor.extract.page import clean_line, head_tags, meta, parse_html
+from monitor.extract.page import alnum_key, clean_line, head_tags, meta, parse_html
 from monitor.extract.page import fold as page_fold
 from monitor.models import Article, FeedEntry
 from monitor.text.encoding import decode_document
@@ -782,3 +782,9 @@ def test_a_read_also_run_into_a_paragraph_is_cut_off() -> None:
     raw = f"{story}. اقرأ أيضا: قمة أخرى في بكين\n{story} مرة أخرى. إقرأ كذلك عنوان آخر"
     assert clean_body(raw) == f"{story}.\n\n{story} مرة أخرى."
     assert clean_body(f"{story} وقرأ البيان") == f"{story} وقرأ البيان"  # not the label
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet="روسيا كوريا،.:_-\u00a0\u2003\n\t1٢x")))
+def test_alnum_key_keeps_exactly_the_alphanumeric_characters(text: str) -> None:
+    assert alnum_key(text) == "".join(c for c in text if c.isalnum())

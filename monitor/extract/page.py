@@ -139,8 +139,11 @@ def match_key(text: str) -> str:
 
 def alnum_key(folded: str) -> str:
     """match_key of a text already folded (see `fold`)."""
-    # `[\W_]` is exactly "not str.isalnum()" for str patterns; one C pass, not a Python loop
-    return _NOT_ALNUM.sub("", folded)
+    # `[\W_]` is exactly "not str.isalnum()" for str patterns; one C pass, not a Python loop.
+    # Whitespace is never alphanumeric: str.split drops it first (in C, and most of what the
+    # pattern would match a match at a time), and a line left with no punctuation is done.
+    joined = "".join(folded.split())
+    return joined if joined.isalnum() else _NOT_ALNUM.sub("", joined)
 
 
 # ── metadata read from the tree ────────────────────────────────────────────────────────────────
