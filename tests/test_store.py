@@ -245,6 +245,7 @@ with store.grouped(max_steps=1000, max_seconds=3600):
             url=url, canonical_url=url, source="sky", title=f"عنوان {k}", text=text(k),
             status="new", fetched=now))
     store.flush()
+    time.sleep(0.1)  # past the spell of single transactions after a commit
     for k, url in enumerate(urls[3:], start=3):
         store.add_unless_duplicate(StoredArticle(
             url=url, canonical_url=url, source="sky", title=f"عنوان {k}", text=text(k),
@@ -300,6 +301,7 @@ def test_a_group_commits_at_its_size_its_age_and_any_other_write(
         assert _visible(reader) == 0  # two of three: waiting
         store.add_unless_duplicate(article("http://127.0.0.1/a2", text=_body(2)))
         assert _visible(reader) == 3  # the third commits the group
+        time.sleep(0.08)  # past the spell of single transactions after a commit (0.3 / 4)
         store.add_unless_duplicate(article("http://127.0.0.1/a3", text=_body(3)))
         store.flush(due_only=True)
         assert _visible(reader) == 3  # not due yet
@@ -310,6 +312,7 @@ def test_a_group_commits_at_its_size_its_age_and_any_other_write(
         store.set_state("k", "v")  # any other write commits with the articles before it
         assert _visible(reader) == 5
         assert reader.execute("SELECT value FROM state WHERE key = 'k'").fetchone() == ("v",)
+        time.sleep(0.08)
         store.add_unless_duplicate(article("http://127.0.0.1/a5", text=_body(5)))
         assert _visible(reader) == 5
     assert _visible(reader) == 6  # and the end of the group commits the rest
@@ -357,3 +360,34 @@ def test_a_failed_step_undoes_itself_only(
     assert {a.url for a in store.articles()} == {"http://127.0.0.1/a0", "http://127.0.0.1/a2"}
     count = store._db.execute("SELECT count(*) FROM dedup_fingerprints").fetchone()[0]
     assert count == 2
+
+
+def test_after_each_commit_other_writers_get_a_turn(store: SQLiteStore, tmp_path: Path) -> None:
+    """Right after a group commits, articles are single transactions for max_seconds / 4,
+    so another process waiting for the write lock gets it between two of them."""
+    reader = _reader(tmp_path / "rasad.db")
+    with store.grouped(max_steps=2, max_seconds=0.4):
+        for k in range(2):
+            store.add_unless_duplicate(article(f"http://127.0.0.1/a{k}", text=_body(k)))
+        store.add_unless_duplicate(article("http://127.0.0.1/a2", text=_body(2)))
+        assert _visible(reader) == 3  # committed on its own: no group open
+        reader.execute("BEGIN IMMEDIATE")  # another writer takes the lock, and gives it back
+        reader.execute("ROLLBACK")
+        time.sleep(0.11)
+        store.add_unless_duplicate(article("http://127.0.0.1/a3", text=_body(3)))
+        assert _visible(reader) == 3  # a group again
+    assert _visible(reader) == 4
+    reader.close()
+
+
+def test_a_group_sqlite_rolled_back_is_dropped_not_committed(store: SQLiteStore) -> None:
+    ran: list[str] = []
+    with store.grouped(max_steps=10, max_seconds=60):
+        store.add_unless_duplicate(article("http://127.0.0.1/a0", text=_body(0)))
+        store.after_commit(lambda: ran.append("a0"))
+        store._db.execute("ROLLBACK")  # as SQLite does on a full disk or an I/O error
+        store.flush()  # nothing to commit, and no error
+        store.add_unless_duplicate(article("http://127.0.0.1/a1", text=_body(1)))
+        store.after_commit(lambda: ran.append("a1"))
+    assert ran == ["a1"]  # a0 was never committed, so never counted
+    assert {a.url for a in store.articles()} == {"http://127.0.0.1/a1"}

@@ -8,6 +8,7 @@ the work itself is done by plain functions in monitor/ that know nothing of Scra
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from dataclasses import asdict
 from typing import Any
 
@@ -87,6 +88,8 @@ class ArticlePipeline(_RunPipeline):
     def close_spider(self) -> None:
         if self._flusher.running:
             self._flusher.stop()
+        with suppress(StoreWriteFailed):  # the last group, before the workers are stopped
+            self.run.store.flush()
         if self._preparer is not None:
             self._preparer.close()
 

@@ -130,8 +130,11 @@ def run_crawl(
     else:  # the one writer: articles committed in groups (store.protocols.Store.grouped)
         with run.unguarded_store.grouped():
             reason = _crawl(run, config, verbose, log_file)
-            with suppress(StoreWriteFailed):  # the guard has put it in the report
-                run.store.flush()
+            try:
+                run.store.flush()  # a failure is the run's store failure: one line, exit 1
+            except StoreWriteFailed:  # (now or earlier): keep what can still be committed
+                with suppress(Exception):
+                    run.unguarded_store.flush()
     if isinstance(run, QueuedCrawlRun):  # wait for the workers; their counts join the report
         with STOP.installed():  # Scrapy's signal handlers went with its reactor
             reason = run.drain(reason, lambda: STOP.received is not None)

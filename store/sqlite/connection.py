@@ -26,6 +26,7 @@ Stores that are not perfect:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -193,7 +194,7 @@ class SQLiteConnection:
             raise StoreError(self._open_problem(exc), at_open=True) from exc
 
     def close(self) -> None:
-        if self._group is not None and self._group.began is not None:
+        if self._group_open():
             self._commit_group()  # what was written is kept, as with one transaction a step
         self._db.close()
 
@@ -313,8 +314,11 @@ class SQLiteConnection:
 
         Inside `grouped()`, a `groupable` step (storing an article) is a savepoint of the
         group's transaction, committed with the steps around it; any other step is too, but
-        the group commits right after it, so it is as durable as alone."""
+        the group commits right after it, so it is as durable as alone. For a short spell
+        after each group commits, steps are single transactions again (see `grouped`)."""
         group = self._group
+        if group is not None and not self._group_open() and time.monotonic() < group.resume:
+            group = None
         if group is None:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -324,7 +328,8 @@ class SQLiteConnection:
                 raise
             self._db.execute("COMMIT")
             return
-        if group.began is None:
+        if not self._group_open():
+            group.reset()  # none open (or SQLite rolled one back): a new one
             self._db.execute("BEGIN IMMEDIATE")
             group.began = time.monotonic()
         self._db.execute("SAVEPOINT step")
@@ -341,8 +346,8 @@ class SQLiteConnection:
     @contextmanager
     def grouped(self, max_steps: int = 100, max_seconds: float = 0.2) -> Iterator[None]:
         """Commit articles in groups rather than one transaction each (a crawl's store step:
-        1.4 -> 0.6 ms an article; SQLite writes each changed page to the WAL once a commit,
-        not once an article).
+        1.7 -> 1.2-1.4 ms an article; SQLite writes each changed page to the WAL once a
+        commit, not once an article).
 
         A group commits after `max_steps` articles or once it is `max_seconds` old (checked
         at each step and by `flush(due_only=True)`, which a crawl calls on a timer so a quiet
@@ -352,18 +357,21 @@ class SQLiteConnection:
         fetches and stores them as if they had never been fetched. What must happen only
         once they are stored (the run report's counts) waits in `after_commit`.
 
-        For one writer: other processes wait for the lock while a group is open (up to
-        `max_seconds`), so `rasad worker` processes sharing a file keep one transaction an
-        article."""
+        Other processes wait for the write lock while a group is open. So that one waiting
+        (`rasad digest` writing its delivery log, say) is not starved through a long
+        backfill, each commit is followed by `max_seconds / 4` (at most 0.05 s) of one
+        transaction a step, the lock free between them, as without groups. `rasad worker`
+        processes sharing a file keep one transaction an article throughout."""
         if self._group is not None:
             raise RuntimeError("store writes are grouped already")
         self._group = _Group(max_steps, max_seconds)
         try:
             yield
         except BaseException:
-            group, self._group = self._group, None
-            if group.began is not None:
-                self._db.execute("ROLLBACK")
+            self._group = None
+            if self._db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # the exception says what happened
+                    self._db.execute("ROLLBACK")
             raise
         try:
             self.flush()
@@ -373,17 +381,26 @@ class SQLiteConnection:
     def flush(self, *, due_only: bool = False) -> None:
         """Commit the open group now (with `due_only`, only once it is `max_seconds` old)."""
         group = self._group
-        if group is not None and group.began is not None and (not due_only or group.overdue()):
+        if group is None or group.began is None:
+            return
+        if not self._group_open():  # SQLite rolled it back: nothing of it is left to commit
+            group.reset()
+        elif not due_only or group.overdue():
             self._commit_group()
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once what was written so far is committed: at once outside a group,
         else when the group commits (never, if it is rolled back)."""
-        group = self._group
-        if group is None or group.began is None:
-            action()
+        if self._group_open():
+            assert self._group is not None
+            self._group.actions.append(action)
         else:
-            group.actions.append(action)
+            action()
+
+    def _group_open(self) -> bool:
+        return (
+            self._group is not None and self._group.began is not None and (self._db.in_transaction)
+        )
 
     def _undo_step(self, group: _Group) -> None:
         """A failed step undone; the group's earlier steps stay, to be committed. SQLite
@@ -396,19 +413,24 @@ class SQLiteConnection:
                 return
         except sqlite3.Error:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-        group.began, group.steps, group.actions = None, 0, []
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+        finally:
+            if not self._db.in_transaction:
+                group.reset()
 
     def _commit_group(self) -> None:
         group = self._group
         assert group is not None and group.began is not None
-        actions, group.actions = group.actions, []
-        group.began, group.steps = None, 0
+        actions = group.actions
+        group.reset()
+        group.resume = time.monotonic() + min(group.max_seconds / 4, _TURN_SECONDS)
         try:
             self._db.execute("COMMIT")
         except BaseException:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
             raise
         for action in actions:
             action()
@@ -438,15 +460,24 @@ class SQLiteConnection:
         return int(row[0])
 
 
+# The longest spell of one transaction a step after a group commits (see `grouped`).
+_TURN_SECONDS: Final = 0.05
+
+
 class _Group:
     """The open group of `SQLiteConnection.grouped()`: its transaction's start (None: no
-    transaction open), steps so far, and the actions waiting for its commit."""
+    transaction open), steps so far, the actions waiting for its commit, and until when
+    steps are single transactions after the last commit."""
 
     def __init__(self, max_steps: int, max_seconds: float) -> None:
         self.max_steps, self.max_seconds = max_steps, max_seconds
         self.began: float | None = None
         self.steps = 0
         self.actions: list[Callable[[], None]] = []
+        self.resume = 0.0
+
+    def reset(self) -> None:
+        self.began, self.steps, self.actions = None, 0, []
 
     def overdue(self) -> bool:
         return self.began is not None and time.monotonic() - self.began >= self.max_seconds
