@@ -151,10 +151,10 @@ for i in range(10**6):
 """
 
 
-def test_a_run_killed_mid_write_leaves_a_consistent_store(tmp_path: Path) -> None:
-    db = tmp_path / "kill.db"
+def _kill_when_ready(script: str, db: Path) -> None:
+    """Run `script` on the store file `db` and SIGKILL it once it prints "ready"."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILLER, str(db)],
+        [sys.executable, "-c", script, str(db)],
         stdout=subprocess.PIPE,
         cwd=Path(__file__).resolve().parents[1],
     )
@@ -163,6 +163,11 @@ def test_a_run_killed_mid_write_leaves_a_consistent_store(tmp_path: Path) -> Non
     proc.kill()
     proc.wait()
     proc.stdout.close()
+
+
+def test_a_run_killed_mid_write_leaves_a_consistent_store(tmp_path: Path) -> None:
+    db = tmp_path / "kill.db"
+    _kill_when_ready(KILLER, db)
     store = SQLiteStore(db)
     assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     count = store.counts()["new"]
@@ -257,16 +262,7 @@ with store.grouped(max_steps=1000, max_seconds=3600):
 
 def test_a_group_killed_before_its_commit_leaves_its_pages_pending(tmp_path: Path) -> None:
     db = tmp_path / "group.db"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", GROUP_KILLED, str(db)],
-        stdout=subprocess.PIPE,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == b"ready"
-    proc.kill()  # SIGKILL, the group of three open
-    proc.wait()
-    proc.stdout.close()
+    _kill_when_ready(GROUP_KILLED, db)  # the group of three open
     store = SQLiteStore(db)
     assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     urls = [f"http://127.0.0.1/news/{k}" for k in range(6)]
