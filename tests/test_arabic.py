@@ -362,3 +362,19 @@ def test_dedup_leaves_the_shared_reading_of_a_text_as_it_was() -> None:
 @given(st.one_of(st.text(), st.text(alphabet="ab \n\t\r\u00a0\u2028\u3000\x0b\x1c")))
 def test_paragraphs_are_the_lines_between_whitespace_runs_holding_a_newline(text: str) -> None:
     assert paragraphs(text) == [p for p in arabic._LINE_SPLIT.split(text.strip()) if p]
+
+
+def test_a_text_longer_than_any_article_folds_and_reads_the_same() -> None:
+    """Past 100,000 characters fold() translates instead of replacing (finding every folded
+    character of a 10 MB page would list millions of them): the same results either way."""
+    piece = "قالَ الرئيسُ المسؤولُ إنّ «روسيا» ستدعم كوريا الشمالية، ٢٠٢٤ Kim\n"
+    times = 100_000 // len(piece) + 1
+    long = piece * times
+    assert len(long) > arabic._REPLACE_UP_TO > len(piece)
+    assert fold(long) == long.translate(_FOLD_TABLE_BY_CODE_POINT).lower() == fold(piece) * times
+    assert reading(long).tokens == tokens(piece) * times == tokens(long)
+    bare = tokens(piece.replace("ؤ", "ء").replace("ئ", "ء")) * times
+    assert arabic.bare_hamza_tokens(long) == bare != reading(long).tokens  # seats kept, then bare
+    with_ligature = long + "ﻻ"  # a presentation form: NFKC first
+    expected = unicodedata.normalize("NFKC", with_ligature).translate(_FOLD_TABLE_BY_CODE_POINT)
+    assert fold(with_ligature) == expected.lower()

@@ -187,10 +187,32 @@ def _replace_folds(text: str, keep: frozenset[str]) -> str:
     """`text` with each character fold() replaces replaced, but those in `keep`."""
     # str.translate looks every character up in Python's table (35 ns each: 65 µs for an
     # article); only a few distinct characters of a text are ever folded, and one str.replace
-    # a character, a C scan each, costs less than half of that
+    # a character, a C scan each, costs less than half of that. Finding them lists every
+    # match, so a text far longer than an article (a 10 MB page of diacritics) is translated.
+    if len(text) > _REPLACE_UP_TO:
+        return text.translate(_FOLD_TABLES[keep])
     for char in set(_FOLDED.findall(text)) - keep:
         text = text.replace(char, _FOLDS[char])
     return text
+
+
+_REPLACE_UP_TO: Final = 100_000  # characters
+
+
+def _as_sequence(table: dict[str, str]) -> list[str]:
+    # str.translate looks a code point up ~3x faster in a list than in a dict; code points past
+    # the end of the list (IndexError) are left unchanged.
+    seq = [chr(cp) for cp in range(max(map(ord, table)) + 1)]
+    for char, value in table.items():
+        seq[ord(char)] = value
+    return seq
+
+
+_SEATS: Final = frozenset("ؤئ")  # hamza seats, which search folds otherwise (see `reading`)
+_FOLD_TABLES: Final = {  # by what is kept
+    keep: _as_sequence({c: v for c, v in _FOLDS.items() if c not in keep})
+    for keep in (frozenset(), _SEATS)
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,7 +397,6 @@ class Reading:
 
 _READINGS: dict[str, Reading] = {}
 _READINGS_MAX = 8  # a page's title and text, read by relevance, then dedup, then search
-_SEATS: Final = frozenset("ؤئ")
 
 
 def reading(text: str) -> Reading:
