@@ -291,17 +291,18 @@ def test_a_group_commits_at_its_size_its_age_and_any_other_write(
     store: SQLiteStore, tmp_path: Path
 ) -> None:
     reader = _reader(tmp_path / "rasad.db")
-    with store.grouped(max_steps=3, max_seconds=0.3):
+    # timings with room to spare: a slow CI machine must not make a group due early
+    with store.grouped(max_steps=3, max_seconds=2.0):
         for k in range(2):
             store.add_unless_duplicate(article(f"http://127.0.0.1/a{k}", text=_body(k)))
         assert _visible(reader) == 0  # two of three: waiting
         store.add_unless_duplicate(article("http://127.0.0.1/a2", text=_body(2)))
         assert _visible(reader) == 3  # the third commits the group
-        time.sleep(0.08)  # past the spell of single transactions after a commit (0.3 / 4)
+        time.sleep(0.08)  # past the spell of single transactions after a commit (0.05 s)
         store.add_unless_duplicate(article("http://127.0.0.1/a3", text=_body(3)))
         store.flush(due_only=True)
         assert _visible(reader) == 3  # not due yet
-        time.sleep(0.35)
+        time.sleep(2.05)
         store.flush(due_only=True)
         assert _visible(reader) == 4  # waited max_seconds: committed by the timer's call
         store.add_unless_duplicate(article("http://127.0.0.1/a4", text=_body(4)))
@@ -358,18 +359,24 @@ def test_a_failed_step_undoes_itself_only(
     assert count == 2
 
 
-def test_after_each_commit_other_writers_get_a_turn(store: SQLiteStore, tmp_path: Path) -> None:
-    """Right after a group commits, articles are single transactions for max_seconds / 4,
-    so another process waiting for the write lock gets it between two of them."""
+def test_after_each_commit_other_writers_get_a_turn(
+    store: SQLiteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after a group commits, articles are single transactions for max_seconds / 4
+    (at most _TURN_SECONDS), so another process waiting for the write lock gets it between
+    two of them."""
+    from store.sqlite import connection
+
+    monkeypatch.setattr(connection, "_TURN_SECONDS", 1.0)  # room to spare on a slow machine
     reader = _reader(tmp_path / "rasad.db")
-    with store.grouped(max_steps=2, max_seconds=0.4):
+    with store.grouped(max_steps=2, max_seconds=4.0):
         for k in range(2):
             store.add_unless_duplicate(article(f"http://127.0.0.1/a{k}", text=_body(k)))
         store.add_unless_duplicate(article("http://127.0.0.1/a2", text=_body(2)))
         assert _visible(reader) == 3  # committed on its own: no group open
         reader.execute("BEGIN IMMEDIATE")  # another writer takes the lock, and gives it back
         reader.execute("ROLLBACK")
-        time.sleep(0.11)
+        time.sleep(1.05)
         store.add_unless_duplicate(article("http://127.0.0.1/a3", text=_body(3)))
         assert _visible(reader) == 3  # a group again
     assert _visible(reader) == 4
