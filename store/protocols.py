@@ -18,10 +18,9 @@ PostgreSQL (scale-out) are interchangeable and pass one contract suite
 `Browse`       the web archive's reads: one page of stories, one story, coverage counts
 =============  ===============================================================================
 
-Every write is one transaction: a process killed at any instant leaves each step whole or
-absent. Implementations use these exact parameter names: callers may pass any of them by
-keyword. (mypy checks a keyword-only parameter's name but not a positional one's,
-python/mypy#18680, so the contract suite compares the signatures too.)
+Every write step is whole or absent after a kill (a crawl's article adds commit in groups:
+`Archive.grouped`). Implementations use these exact parameter names, which callers may pass by
+keyword (mypy checks only keyword-only names, python/mypy#18680: the contract suite compares).
 """
 
 from __future__ import annotations
@@ -224,10 +223,7 @@ class Archive(Protocol):
     def grouped(
         self, max_steps: int = 100, max_seconds: float = 0.2
     ) -> AbstractContextManager[None]:
-        """Within it, articles may be committed in groups of up to `max_steps`, none waiting
-        over `max_seconds` (a crawl's single writer: SQLite); a kill loses a group whole,
-        its pages still pending. A store may keep one transaction an article (PostgreSQL)."""
-        ...
+        """Articles committed in groups: see `SQLiteConnection.grouped` (PostgreSQL: one each)."""
 
     def flush(self, *, due_only: bool = False) -> None:
         """Commit an open group now (`due_only`: only if it has waited `max_seconds`)."""

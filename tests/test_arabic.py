@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.text import arabic
+from monitor.text import arabic, fold_table
 from monitor.text.arabic import (
     NAME_STEMS,
     fold,
@@ -150,7 +150,7 @@ def test_fold_is_idempotent_and_keeps_lines(text: str) -> None:
 # Every character fold() replaces, and characters it leaves alone (letters, Latin, spaces,
 # punctuation, presentation forms): fold() replaces them one str.replace a character; the
 # definition is one str.translate pass over the table.
-_FOLD_TABLE_BY_CODE_POINT = arabic._build_fold_table()
+_FOLD_TABLE_BY_CODE_POINT = fold_table.build_fold_table()
 _FOLDED_AND_NOT = "".join(map(chr, _FOLD_TABLE_BY_CODE_POINT)) + LETTERS + "AbZ \n.,ﻻﷲﺃ"
 
 
@@ -370,7 +370,7 @@ def test_a_text_longer_than_any_article_folds_and_reads_the_same() -> None:
     piece = "قالَ الرئيسُ المسؤولُ إنّ «روسيا» ستدعم كوريا الشمالية، ٢٠٢٤ Kim\n"
     times = 100_000 // len(piece) + 1
     long = piece * times
-    assert len(long) > arabic._REPLACE_UP_TO > len(piece)
+    assert len(long) > fold_table.REPLACE_UP_TO > len(piece)
     assert fold(long) == long.translate(_FOLD_TABLE_BY_CODE_POINT).lower() == fold(piece) * times
     assert reading(long).tokens == tokens(piece) * times == tokens(long)
     bare = tokens(piece.replace("ؤ", "ء").replace("ئ", "ء")) * times

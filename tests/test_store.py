@@ -365,9 +365,9 @@ def test_after_each_commit_other_writers_get_a_turn(
     """Right after a group commits, articles are single transactions for max_seconds / 4
     (at most _TURN_SECONDS), so another process waiting for the write lock gets it between
     two of them."""
-    from store.sqlite import connection
+    from store.sqlite import groups
 
-    monkeypatch.setattr(connection, "_TURN_SECONDS", 1.0)  # room to spare on a slow machine
+    monkeypatch.setattr(groups, "_TURN_SECONDS", 1.0)  # room to spare on a slow machine
     reader = _reader(tmp_path / "rasad.db")
     with store.grouped(max_steps=2, max_seconds=4.0):
         for k in range(2):

@@ -52,7 +52,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Final
 
 from monitor.text.arabic_variants import (
     CHOL,
@@ -70,6 +69,7 @@ from monitor.text.arabic_variants import (
     YO,
     YONG,
 )
+from monitor.text.fold_table import DIGITS, SEATS, replace_folds
 from monitor.text.memo import Memo
 
 __all__ = [
@@ -91,77 +91,10 @@ __all__ = [
 # Character tables
 # --------------------------------------------------------------------------------------------
 
-# Arabic-Indic (U+0660..) and Extended/Persian (U+06F0..) digits to ASCII.
-_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
-_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
-
 
 def fold_digits(text: str) -> str:
     """Map Arabic-Indic and Persian digits to ASCII digits."""
-    return text.translate(_DIGITS)
-
-
-def _build_fold_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = dict(_DIGITS)
-    # Harakat, tanween, shadda, sukun, Quranic annotation marks, superscript alef, tatweel.
-    deleted = [*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06DD), *range(0x06DF, 0x06E9)]
-    deleted += [*range(0x06EA, 0x06EE), 0x0640]
-    # Invisible format characters that break words apart in copy-pasted text.
-    deleted += [0x00AD, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-    deleted += [0xFEFF]
-    for cp in deleted:
-        table[cp] = None
-    letters = {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ٲ": "ا",
-        "ٳ": "ا",
-        "ٵ": "ا",
-        "ؤ": "و",
-        "ٶ": "و",
-        "ئ": "ي",
-        "ى": "ي",
-        "ی": "ي",  # Farsi yeh
-        "ې": "ي",
-        "ة": "ه",
-        "ۀ": "ه",
-        "ە": "ه",
-        "ھ": "ه",  # heh doachashmee
-        "ہ": "ه",
-        "ک": "ك",  # keheh
-        "گ": "غ",  # gaf: Arabic writes a foreign "g" as غ (بيونگ -> بيونغ)
-        "ڤ": "ف",
-        "پ": "ب",
-        "چ": "ج",
-        "ڨ": "ق",
-    }
-    for src, dst in letters.items():
-        table[ord(src)] = dst
-    # Arabic punctuation becomes its ASCII counterpart, so sentence splitting sees it.
-    punct = {
-        "،": ",",
-        "؛": ";",
-        "؟": "?",
-        "٪": "%",
-        "٫": ".",
-        "٬": ",",
-        "۔": ".",
-        "«": '"',
-        "»": '"',
-    }
-    for src, dst in punct.items():
-        table[ord(src)] = dst
-    return table
-
-
-# What fold() replaces, character by character ("" deletes), and a pattern that finds them.
-_FOLDS: Final = {chr(cp): value or "" for cp, value in _build_fold_table().items()}
-_FOLDED = re.compile("[" + "".join(map(re.escape, sorted(_FOLDS))) + "]")
-# No replacement holds a character that is itself replaced, so the order of replacement does
-# not matter and one str.replace a character gives what one str.translate pass does.
-assert not any(_FOLDS.keys() & set(value) for value in _FOLDS.values())
+    return text.translate(DIGITS)
 
 
 # Presentation forms (ligatures, isolated/final glyph code points) need NFKC first; most text
@@ -180,39 +113,7 @@ def fold(text: str) -> str:
     """
     if _PRESENTATION.search(text):
         text = unicodedata.normalize("NFKC", text)
-    return _replace_folds(text, keep=frozenset()).lower()
-
-
-def _replace_folds(text: str, keep: frozenset[str]) -> str:
-    """`text` with each character fold() replaces replaced, but those in `keep`."""
-    # str.translate looks every character up in Python's table (35 ns each: 65 µs for an
-    # article); only a few distinct characters of a text are ever folded, and one str.replace
-    # a character, a C scan each, costs less than half of that. Finding them lists every
-    # match, so a text far longer than an article (a 10 MB page of diacritics) is translated.
-    if len(text) > _REPLACE_UP_TO:
-        return text.translate(_FOLD_TABLES[keep])
-    for char in set(_FOLDED.findall(text)) - keep:
-        text = text.replace(char, _FOLDS[char])
-    return text
-
-
-_REPLACE_UP_TO: Final = 100_000  # characters
-
-
-def _as_sequence(table: dict[str, str]) -> list[str]:
-    # str.translate looks a code point up ~3x faster in a list than in a dict; code points past
-    # the end of the list (IndexError) are left unchanged.
-    seq = [chr(cp) for cp in range(max(map(ord, table)) + 1)]
-    for char, value in table.items():
-        seq[ord(char)] = value
-    return seq
-
-
-_SEATS: Final = frozenset("ؤئ")  # hamza seats, which search folds otherwise (see `reading`)
-_FOLD_TABLES: Final = {  # by what is kept
-    keep: _as_sequence({c: v for c, v in _FOLDS.items() if c not in keep})
-    for keep in (frozenset(), _SEATS)
-}
+    return replace_folds(text, keep=frozenset()).lower()
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,7 +313,7 @@ def reading(text: str) -> Reading:
             # fold() but for the seats, split, then the seats folded: the same paragraphs as
             # fold() and paragraphs() give (a seat is one letter for another), and search's
             # bare-hamza reading of the text can start from the seated ones
-            seated = _replace_folds(text, keep=_SEATS).lower()
+            seated = replace_folds(text, keep=SEATS).lower()
             folded = _fold_seats(seated)
             seated_parts = paragraphs(seated)
             parts = [_fold_seats(part) for part in seated_parts]

@@ -26,10 +26,8 @@ Stores that are not perfect:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -38,6 +36,7 @@ from typing import Any, Final
 
 from monitor.errors import StoreError
 from store.sqlite import migrations
+from store.sqlite.groups import WriteGroup
 from store.sqlite.timestamps import from_iso, iso
 
 __all__ = ["BUSY_TIMEOUT", "SQLiteConnection", "StoreCorrupt", "from_iso", "is_corruption", "iso"]
@@ -173,7 +172,7 @@ class SQLiteConnection:
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        self._group: _Group | None = None  # set inside grouped(): see there
+        self._group: WriteGroup | None = None  # set inside grouped(): see there
         self.read_mode = "ro" if read_only else "rw"  # "immutable": see _open_read_only
         if read_only:
             self._db = self._open_read_only()
@@ -194,8 +193,8 @@ class SQLiteConnection:
             raise StoreError(self._open_problem(exc), at_open=True) from exc
 
     def close(self) -> None:
-        if self._group_open():
-            self._commit_group()  # what was written is kept, as with one transaction a step
+        if self._group is not None:
+            self._group.flush()  # what was written is kept, as with one transaction a step
         self._db.close()
 
     def _connect(self, target: str, *, uri: bool = False) -> sqlite3.Connection:
@@ -310,129 +309,50 @@ class SQLiteConnection:
 
     @contextmanager
     def _tx(self, *, groupable: bool = False) -> Iterator[sqlite3.Connection]:
-        """One write step: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
-
-        Inside `grouped()`, a `groupable` step (storing an article) is a savepoint of the
-        group's transaction, committed with the steps around it; any other step is too, but
-        the group commits right after it, so it is as durable as alone. For a short spell
-        after each group commits, steps are single transactions again (see `grouped`)."""
+        """One write step: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception; inside
+        `grouped()`, a step of the group's transaction (`store.sqlite.groups`)."""
         group = self._group
-        if group is not None and not self._group_open() and time.monotonic() < group.resume:
-            group = None
-        if group is None:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        if group is not None and not group.resting():
+            with group.step(groupable=groupable) as db:
+                yield db
             return
-        if not self._group_open():
-            group.reset()  # none open (or SQLite rolled one back): a new one
-            self._db.execute("BEGIN IMMEDIATE")
-            group.began = time.monotonic()
-        self._db.execute("SAVEPOINT step")
+        self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
         except BaseException:
-            self._undo_step(group)
+            self._db.execute("ROLLBACK")
             raise
-        self._db.execute("RELEASE step")
-        group.steps += 1
-        if not groupable or group.steps >= group.max_steps or group.overdue():
-            self._commit_group()
+        self._db.execute("COMMIT")
 
     @contextmanager
     def grouped(self, max_steps: int = 100, max_seconds: float = 0.2) -> Iterator[None]:
-        """Commit articles in groups rather than one transaction each (a crawl's store step:
-        1.7 -> 1.2-1.4 ms an article; SQLite writes each changed page to the WAL once a
-        commit, not once an article).
-
-        A group commits after `max_steps` articles or once it is `max_seconds` old (checked
-        at each step and by `flush(due_only=True)`, which a crawl calls on a timer so a quiet
-        spell never holds the write lock), before any other kind of write is left to stand
-        alone, and at the end. A process killed meanwhile loses the group's articles and
-        their frontier updates together: those pages are still pending, and the next run
-        fetches and stores them as if they had never been fetched. What must happen only
-        once they are stored (the run report's counts) waits in `after_commit`.
-
-        Other processes wait for the write lock while a group is open. So that one waiting
-        (`rasad digest` writing its delivery log, say) is not starved through a long
-        backfill, each commit is followed by `max_seconds / 4` (at most 0.05 s) of one
-        transaction a step, the lock free between them, as without groups. `rasad worker`
-        processes sharing a file keep one transaction an article throughout."""
+        """Commit articles in groups rather than one transaction each (see `WriteGroup`):
+        for a crawl, the one writer. `rasad worker` processes sharing a file do not group."""
         if self._group is not None:
             raise RuntimeError("store writes are grouped already")
-        self._group = _Group(max_steps, max_seconds)
+        self._group = WriteGroup(self._db, max_steps, max_seconds)
         try:
             yield
         except BaseException:
-            self._group = None
-            if self._db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):  # the exception says what happened
-                    self._db.execute("ROLLBACK")
+            group, self._group = self._group, None
+            group.roll_back()
             raise
         try:
-            self.flush()
+            self._group.flush()
         finally:
             self._group = None
 
     def flush(self, *, due_only: bool = False) -> None:
         """Commit the open group now (with `due_only`, only once it is `max_seconds` old)."""
-        group = self._group
-        if group is None or group.began is None:
-            return
-        if not self._group_open():  # SQLite rolled it back: nothing of it is left to commit
-            group.reset()
-        elif not due_only or group.overdue():
-            self._commit_group()
+        if self._group is not None:
+            self._group.flush(due_only=due_only)
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once what was written so far is committed: at once outside a group,
         else when the group commits (never, if it is rolled back)."""
-        if self._group_open():
-            assert self._group is not None
+        if self._group is not None and self._group.is_open():
             self._group.actions.append(action)
         else:
-            action()
-
-    def _group_open(self) -> bool:
-        return (
-            self._group is not None and self._group.began is not None and (self._db.in_transaction)
-        )
-
-    def _undo_step(self, group: _Group) -> None:
-        """A failed step undone; the group's earlier steps stay, to be committed. SQLite
-        rolls a whole transaction back on some errors (a full disk, an I/O error): then
-        the group is gone with it, and so are the actions waiting for its commit."""
-        try:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK TO step")
-                self._db.execute("RELEASE step")
-                return
-        except sqlite3.Error:
-            if self._db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    self._db.execute("ROLLBACK")
-        finally:
-            if not self._db.in_transaction:
-                group.reset()
-
-    def _commit_group(self) -> None:
-        group = self._group
-        assert group is not None and group.began is not None
-        actions = group.actions
-        group.reset()
-        group.resume = time.monotonic() + min(group.max_seconds / 4, _TURN_SECONDS)
-        try:
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    self._db.execute("ROLLBACK")
-            raise
-        for action in actions:
             action()
 
     def _migrate(self) -> None:
@@ -458,26 +378,3 @@ class SQLiteConnection:
     def schema_version(self) -> int:
         row = self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()
         return int(row[0])
-
-
-# The longest spell of one transaction a step after a group commits (see `grouped`).
-_TURN_SECONDS: Final = 0.05
-
-
-class _Group:
-    """The open group of `SQLiteConnection.grouped()`: its transaction's start (None: no
-    transaction open), steps so far, the actions waiting for its commit, and until when
-    steps are single transactions after the last commit."""
-
-    def __init__(self, max_steps: int, max_seconds: float) -> None:
-        self.max_steps, self.max_seconds = max_steps, max_seconds
-        self.began: float | None = None
-        self.steps = 0
-        self.actions: list[Callable[[], None]] = []
-        self.resume = 0.0
-
-    def reset(self) -> None:
-        self.began, self.steps, self.actions = None, 0, []
-
-    def overdue(self) -> bool:
-        return self.began is not None and time.monotonic() - self.began >= self.max_seconds
