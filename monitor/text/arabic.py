@@ -248,7 +248,6 @@ def normalize(text: str) -> str:
 # Structure
 # --------------------------------------------------------------------------------------------
 
-_LINE_SPLIT = re.compile(r"\s*\n\s*")
 # Sentence ends: . ! ? ; (fold turns Arabic ؟ and ؛ into ? and ;) and line breaks. A mark
 # between two digits (99.97) is not a sentence end; one after a number (عام 2018.) is.
 _SENT_SPLIT = re.compile(r"[.!?;]+(?!\d)|(?<!\d)[.!?;]+|\n+")
@@ -261,7 +260,7 @@ def paragraphs(text: str) -> list[str]:
     a line is a paragraph in both conventions.
     """
     # each line stripped, the blank ones dropped: what splitting at runs of whitespace that
-    # hold a newline gives (`_LINE_SPLIT`), in C string methods rather than a regex scan
+    # hold a newline gives (`\s*\n\s*`), in C string methods rather than a regex scan
     return [line for line in map(str.strip, text.split("\n")) if line]
 
 

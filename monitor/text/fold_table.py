@@ -53,8 +53,6 @@ def build_fold_table() -> dict[int, str | None]:
         "چ": "ج",
         "ڨ": "ق",
     }
-    for src, dst in letters.items():
-        table[ord(src)] = dst
     # Arabic punctuation becomes its ASCII counterpart, so sentence splitting sees it.
     punct = {
         "،": ",",
@@ -67,8 +65,7 @@ def build_fold_table() -> dict[int, str | None]:
         "«": '"',
         "»": '"',
     }
-    for src, dst in punct.items():
-        table[ord(src)] = dst
+    table.update({ord(src): dst for src, dst in (*letters.items(), *punct.items())})
     return table
 
 
